@@ -1,0 +1,266 @@
+#!/usr/bin/env node
+// The command line: arguments, the run's lifecycle (signals, results file, ending the server on every
+// path) and the exit code, decided once at the end.
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { CannotRun, Interrupted } from './errors.js';
+import { checkResultsFolder, EXIT_CODES, newResults, renderMemory, useColour, writeResults, type Results } from './report.js';
+import { killTreeNow, running } from './server.js';
+import { VERSION } from './version.js';
+import { memoryTest } from './stress/memory.js';
+
+const HELP = `mcp-hammer ${VERSION}: stress tests for MCP servers
+
+Usage:
+  mcp-hammer <memory|cache|ratelimit> [options] [-- <server command> [args...]]
+
+Tests:
+  memory      does memory grow with every request? (leak test)
+  cache       does memory grow with every new argument value? (unbounded cache test)
+  ratelimit   does the server refuse floods quickly and let clients back in?
+
+Options:
+  --tool <name>            tool to call, repeatable (default: every tool annotated readOnlyHint: true)
+  --args <json>            arguments for --tool (default: generated from the tool's inputSchema)
+  --requests <n>           stop after n requests
+  --duration <time>        stop after a time, e.g. 90s, 5m (default 30s; with --requests, whichever first)
+  --concurrency <n>        requests in flight (default 16)
+  --timeout <time>         per-request timeout (default 10s)
+  --startup-timeout <time> time for the server to finish the MCP handshake (default 30s)
+  --out <dir>              results folder (default: results)
+  --json                   also print the results JSON on stdout
+  --vary <property>        cache: argument to make unique, repeatable (default: every string argument)
+  --max-rate <n>           ratelimit: highest offered rate in requests/s
+  --recovery-timeout <time> ratelimit: how long to wait for the limiter to let requests in again (default 2m)
+  --help, --version
+
+Without a server command the bundled example time server is tested.
+Exit status: 0 PASS, 1 FAIL, 2 the test could not run, 130 interrupted.
+
+Example:
+  mcp-hammer memory -- node dist/index.js
+  mcp-hammer memory --tool search --args '{"query":"cats"}' --duration 2m -- npx -y my-mcp-server`;
+
+const TESTS = ['memory', 'cache', 'ratelimit'] as const;
+type TestName = (typeof TESTS)[number];
+
+export interface Options {
+  test: TestName;
+  command: string;
+  serverArgs: string[];
+  /** True when no command was given and the bundled example server runs. */
+  example: boolean;
+  tools: string[];
+  toolArgs: string[];
+  requests?: number;
+  durationSeconds?: number;
+  concurrency: number;
+  timeoutMs: number;
+  startupMs: number;
+  out: string;
+  json: boolean;
+  vary: string[];
+  maxRate?: number;
+  recoveryTimeoutMs: number;
+}
+
+export interface RunContext {
+  signal: AbortSignal;
+  /** Say, before the load starts, what is about to be tested. */
+  announce(results: Results): void;
+}
+
+const DEFAULTS = {
+  duration: '30s', concurrency: '16', timeout: '10s', 'startup-timeout': '30s', out: 'results', 'recovery-timeout': '2m',
+};
+
+/** "90s", "5m", "1h", "500ms" or a bare number of seconds, in milliseconds. */
+export function parseDuration(text: string, name: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms'] : NaN;
+  if (!(ms > 0)) throw new CannotRun(`--${name} must be a time such as 90s, 5m or 500ms (got '${text}')`);
+  return ms;
+}
+
+function parseCount(text: string, name: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new CannotRun(`--${name} must be a whole number of at least 1 (got '${text}')`);
+  }
+  return n;
+}
+
+export function parseOptions(argv: string[]): Options | 'help' | 'version' {
+  const dashdash = argv.indexOf('--');
+  const own = dashdash === -1 ? argv : argv.slice(0, dashdash);
+  const serverCommand = dashdash === -1 ? [] : argv.slice(dashdash + 1);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: own,
+      allowPositionals: true,
+      options: {
+        tool: { type: 'string', multiple: true, default: [] },
+        args: { type: 'string', multiple: true, default: [] },
+        requests: { type: 'string' },
+        duration: { type: 'string' },
+        concurrency: { type: 'string', default: DEFAULTS.concurrency },
+        timeout: { type: 'string', default: DEFAULTS.timeout },
+        'startup-timeout': { type: 'string', default: DEFAULTS['startup-timeout'] },
+        out: { type: 'string', default: DEFAULTS.out },
+        json: { type: 'boolean', default: false },
+        vary: { type: 'string', multiple: true, default: [] },
+        'max-rate': { type: 'string' },
+        'recovery-timeout': { type: 'string', default: DEFAULTS['recovery-timeout'] },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'v', default: false },
+      },
+    });
+  } catch (err) {
+    throw new CannotRun(`${(err as Error).message.split('\n')[0].replace(/\. To specify.*$/, '')}; see mcp-hammer --help`);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  if (v.version) return 'version';
+  const [test, ...extra] = parsed.positionals;
+  if (!test) throw new CannotRun('name a test: mcp-hammer memory, cache or ratelimit (see mcp-hammer --help)');
+  if (!TESTS.includes(test as TestName)) throw new CannotRun(`unknown test '${test}'; choose memory, cache or ratelimit`);
+  if (extra.length) throw new CannotRun(`unexpected argument '${extra[0]}'; put the server command after --, e.g. mcp-hammer ${test} -- node server.js`);
+  const requests = v.requests === undefined ? undefined : parseCount(v.requests, 'requests');
+  const durationMs = v.duration === undefined ? (requests === undefined ? parseDuration(DEFAULTS.duration, 'duration') : undefined)
+    : parseDuration(v.duration, 'duration');
+  const maxRate = v['max-rate'] === undefined ? undefined : parseCount(v['max-rate'], 'max-rate');
+  const example = serverCommand.length === 0;
+  return {
+    test: test as TestName,
+    command: example ? process.execPath : serverCommand[0],
+    serverArgs: example ? [fileURLToPath(new URL('../examples/time-server.js', import.meta.url))] : serverCommand.slice(1),
+    example,
+    tools: v.tool,
+    toolArgs: v.args,
+    requests,
+    durationSeconds: durationMs === undefined ? undefined : durationMs / 1000,
+    concurrency: parseCount(v.concurrency, 'concurrency'),
+    timeoutMs: parseDuration(v.timeout, 'timeout'),
+    startupMs: parseDuration(v['startup-timeout'], 'startup-timeout'),
+    out: v.out,
+    json: v.json,
+    vary: v.vary,
+    maxRate,
+    recoveryTimeoutMs: parseDuration(v['recovery-timeout'], 'recovery-timeout'),
+  };
+}
+
+const RUNNERS: Record<TestName, { run: (o: Options, c: RunContext, r: Results) => Promise<void>; render: typeof renderMemory; title: string }> = {
+  memory: { run: memoryTest, render: renderMemory, title: 'Memory Test' },
+  cache: { run: notYet, render: renderMemory, title: 'Cache Flood Test' },
+  ratelimit: { run: notYet, render: renderMemory, title: 'Rate Limit Test' },
+};
+
+async function notYet(o: Options): Promise<void> {
+  throw new CannotRun(`the ${o.test} test is not available in this version yet`);
+}
+
+function announce(opts: Options, results: Results): void {
+  const err = process.stderr;
+  if (opts.example) {
+    err.write(`No server command given: testing the bundled example time server.\n`
+      + `To test your own: mcp-hammer ${opts.test} -- node dist/index.js\n`);
+  }
+  const what = results.calls.map((c) => c.tool ?? c.method).join(', ');
+  const limit = [opts.requests && `${opts.requests.toLocaleString('en-US')} requests`, opts.durationSeconds && `${opts.durationSeconds} s`]
+    .filter(Boolean).join(' or ');
+  err.write(`${results.server.name ?? 'server'} ${results.server.version ?? ''}: calling ${what}, ${opts.concurrency} in flight, ${limit}\n`);
+  for (const w of results.warnings) err.write(`Notice: ${w}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let opts: Options | 'help' | 'version';
+  try {
+    opts = parseOptions(argv);
+    if (opts === 'help') {
+      process.stdout.write(HELP + '\n');
+      return 0;
+    }
+    if (opts === 'version') {
+      process.stdout.write(VERSION + '\n');
+      return 0;
+    }
+    checkResultsFolder(opts.out);
+  } catch (err) {
+    if (!(err instanceof CannotRun)) throw err;
+    process.stderr.write(`mcp-hammer: ${err.message}\n`);
+    return 2;
+  }
+  const options = opts;
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    signals++;
+    if (signals === 1) {
+      process.stderr.write('\nInterrupted: ending the server and keeping partial results (again to quit at once)\n');
+      controller.abort();
+    } else {
+      killAll();
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const runner = RUNNERS[options.test];
+  const results = newResults(options);
+  try {
+    await runner.run(options, { signal: controller.signal, announce: (r) => announce(options, r) }, results);
+  } catch (err) {
+    if (err instanceof Interrupted) {
+      results.verdict = 'interrupted';
+      results.reasons.push(err.message);
+    } else if (err instanceof CannotRun) {
+      results.verdict = 'error';
+      results.reasons.push(err.message);
+    } else {
+      results.verdict = 'error';
+      results.reasons.push(`mcp-hammer hit a bug: ${(err as Error)?.stack ?? err}; please report it`);
+    }
+  }
+  killAll();
+  if (results.verdict === 'error' && results.requests === 0) {
+    // Could not run: one line, no report body.
+    process.stderr.write(`mcp-hammer: ${results.reasons[0].split('\n')[0]}\n`);
+  }
+  let path: string | null = null;
+  try {
+    path = writeResults(options.out, results);
+  } catch (err) {
+    process.stderr.write(`mcp-hammer: could not write the results file: ${(err as Error).message}\n`);
+  }
+  if (!(results.verdict === 'error' && results.requests === 0)) {
+    process.stderr.write('\n' + runner.render(results, path, useColour(process.stderr)) + '\n');
+  } else if (path) {
+    process.stderr.write(`Details: ${path}\n`);
+  }
+  if (options.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+  return EXIT_CODES[results.verdict];
+}
+
+/** SIGKILL every server tree still known; synchronous so that it works in exit handlers too. */
+function killAll(): void {
+  for (const server of running) killTreeNow(server.pid, server.knownPids);
+}
+
+process.on('exit', killAll);
+process.on('uncaughtException', (err) => {
+  killAll();
+  process.stderr.write(`mcp-hammer hit a bug: ${err?.stack ?? err}\nPlease report it. The server was ended.\n`);
+  process.exit(2);
+});
+
+main(process.argv.slice(2)).then(
+  (code) => process.stdout.write('', () => process.exit(code)),
+  (err) => {
+    killAll();
+    process.stderr.write(`mcp-hammer hit a bug: ${err?.stack ?? err}\nPlease report it.\n`);
+    process.exit(2);
+  },
+);

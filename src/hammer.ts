@@ -1,0 +1,263 @@
+// The load loop: keeps `concurrency` requests in flight, pauses at block boundaries to let them finish and
+// record a memory floor, samples memory on a fixed interval, and stops on count, time, interruption, the
+// server's exit or the server going silent. It returns a plain result; it never prints.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Call } from './calls.js';
+import type { Connection, Message, Outcome } from './client.js';
+import type { Sampler } from './memory.js';
+import type { Exit } from './server.js';
+import { Histogram, type LatencySummary } from './latency.js';
+
+export type ErrorClass = 'jsonrpc' | 'isError' | 'resultError' | 'timeout' | 'transport';
+
+export interface ErrorCount {
+  count: number;
+  samples: string[];
+}
+
+/** One memory reading: [seconds since start, requests completed, leak-signal bytes, RSS bytes]. */
+export type Sample = [number, number, number, number];
+
+/** The lowest reading of a block, taken with no request in flight at its end. */
+export interface Floor {
+  seconds: number;
+  requests: number;
+  bytes: number;
+  rss: number;
+}
+
+export type StopReason = 'done' | 'interrupted' | 'exited' | 'hung';
+
+export interface HammerOptions {
+  conn: Connection;
+  /** The call for request number i (the cache test makes every one different). */
+  callFor: (i: number) => Call;
+  concurrency: number;
+  maxRequests?: number;
+  maxSeconds?: number;
+  timeoutMs: number;
+  blockMs: number;
+  sampleMs: number;
+  sampler: Sampler;
+  signal?: AbortSignal;
+  serverExited: Promise<Exit>;
+  onProgress?: (p: Progress) => void;
+  now?: () => number;
+}
+
+export interface Progress {
+  seconds: number;
+  requests: number;
+  /** 0..1 of the run's budget (requests or time, whichever is nearer). */
+  fraction: number;
+  bytes: number;
+  rss: number;
+}
+
+export interface HammerResult {
+  requests: number;
+  ok: number;
+  durationSeconds: number;
+  requestsPerSecond: number;
+  latency: LatencySummary;
+  errors: Partial<Record<ErrorClass, ErrorCount>>;
+  errorCount: number;
+  samples: Sample[];
+  floors: Floor[];
+  stopReason: StopReason;
+  exit?: Exit;
+  /** How busy the tester itself was: its CPU (share of one core) and event-loop delay. */
+  tester: { cpuPercent: number; loopDelayP99Ms: number };
+}
+
+/** How an answer counts: ok, or one of the error classes. */
+export function classify(outcome: Outcome): ErrorClass | null {
+  if (outcome.kind === 'timeout') return 'timeout';
+  if (outcome.kind === 'closed') return 'transport';
+  const msg = outcome.message;
+  if (msg.error) return 'jsonrpc';
+  const result = msg.result;
+  if (result && typeof result === 'object') {
+    if (result.isError === true) return 'isError';
+    // Not in the spec, but seen in real servers: an error object inside a successful result.
+    if (result.error) return 'resultError';
+  }
+  return null;
+}
+
+export function describeError(outcome: Outcome): string {
+  if (outcome.kind === 'timeout') return 'no answer within the timeout';
+  if (outcome.kind === 'closed') return 'connection closed';
+  const msg: Message = outcome.message;
+  if (msg.error) return `${msg.error.code} ${msg.error.message}`.slice(0, 200);
+  const r = msg.result;
+  if (r?.isError) return String(r.content?.find?.((c: any) => c?.type === 'text')?.text ?? 'isError').slice(0, 200);
+  return JSON.stringify(r?.error).slice(0, 200);
+}
+
+export async function hammer(o: HammerOptions): Promise<HammerResult> {
+  const now = o.now ?? (() => performance.now());
+  const start = now();
+  const hist = new Histogram();
+  const errors: Partial<Record<ErrorClass, ErrorCount>> = {};
+  const samples: Sample[] = [];
+  const floors: Floor[] = [];
+  let issued = 0;
+  let done = 0;
+  let ok = 0;
+  let errorCount = 0;
+  let stopReason: StopReason | undefined;
+  let exit: Exit | undefined;
+  let lastAnswerAt = start;
+  let blockMin = Infinity;
+  let last: Sample = [0, 0, 0, 0];
+
+  const cpuStart = process.cpuUsage();
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+
+  let stopped!: () => void;
+  const whenStopped = new Promise<void>((r) => { stopped = r; });
+  const stop = (reason: StopReason) => {
+    if (stopReason) return;
+    stopReason = reason;
+    stopped();
+  };
+  const onAbort = () => stop('interrupted');
+  o.signal?.addEventListener('abort', onAbort);
+  if (o.signal?.aborted) stop('interrupted');
+  o.serverExited.then((e) => {
+    exit = e;
+    stop('exited');
+    o.conn.close();
+  });
+
+  // The gate closes at a block boundary; workers wait at it until the floor has been taken.
+  let gate: Promise<void> | null = null;
+  let drained: (() => void) | null = null;
+
+  const record = (outcome: Outcome) => {
+    done++;
+    if (outcome.kind === 'answer') {
+      lastAnswerAt = now();
+      hist.record(outcome.latencyMs);
+    }
+    const cls = classify(outcome);
+    if (cls === null) {
+      ok++;
+      return;
+    }
+    errorCount++;
+    const e = errors[cls] ?? (errors[cls] = { count: 0, samples: [] });
+    e.count++;
+    if (e.samples.length < 3) e.samples.push(describeError(outcome));
+  };
+
+  const budgetLeft = () => stopReason === undefined && (o.maxRequests === undefined || issued < o.maxRequests);
+
+  const worker = async () => {
+    while (budgetLeft()) {
+      if (gate) {
+        await gate;
+        continue;
+      }
+      const call = o.callFor(issued++);
+      const outcome = await o.conn.request(call.method, call.paramsJson);
+      record(outcome);
+      // The connection is gone (the server closed its stdout or exited): without this stop, every further
+      // request would fail at once and the loop would spin in microtasks, starving the event loop.
+      if (outcome.kind === 'closed') stop('exited');
+      if (drained && o.conn.inFlight() === 0) drained();
+      if (o.maxRequests !== undefined && done >= o.maxRequests) stop('done');
+    }
+  };
+
+  const takeSample = async (): Promise<Sample> => {
+    const m = await o.sampler();
+    const s: Sample = [(now() - start) / 1000, done, m.anon, m.rss];
+    samples.push(s);
+    last = s;
+    if (m.anon < blockMin) blockMin = m.anon;
+    return s;
+  };
+
+  // Periodic sampling, progress and the silence check, on one timer.
+  let sampling = false;
+  const ticker = setInterval(async () => {
+    if (sampling || stopReason) return;
+    sampling = true;
+    try {
+      await takeSample();
+    } finally {
+      sampling = false;
+    }
+    const t = now();
+    if (o.maxSeconds !== undefined && t - start >= o.maxSeconds * 1000) stop('done');
+    if (errors.timeout && t - lastAnswerAt > o.timeoutMs) stop('hung');
+    o.onProgress?.(progress());
+  }, o.sampleMs);
+
+  const progress = (): Progress => {
+    const seconds = (now() - start) / 1000;
+    const fractions = [
+      o.maxSeconds ? seconds / o.maxSeconds : 0,
+      o.maxRequests ? done / o.maxRequests : 0,
+    ];
+    return { seconds, requests: done, fraction: Math.min(1, Math.max(...fractions)), bytes: last[2], rss: last[3] };
+  };
+
+  // Block boundaries: close the gate, wait for in-flight requests to finish, take the floor, open the gate.
+  const blocks = (async () => {
+    while (!stopReason) {
+      await Promise.race([new Promise((r) => setTimeout(r, o.blockMs)), whenStopped]);
+      if (stopReason) break;
+      let open!: () => void;
+      gate = new Promise<void>((r) => { open = r; });
+      if (o.conn.inFlight() > 0) {
+        const quiet = new Promise<void>((r) => { drained = r; });
+        await Promise.race([quiet, whenStopped, new Promise((r) => setTimeout(r, o.timeoutMs + 100))]);
+        drained = null;
+      }
+      if (!stopReason) {
+        while (sampling) await new Promise((r) => setTimeout(r, 1));
+        const s = await takeSample();
+        floors.push({ seconds: s[0], requests: s[1], bytes: Math.min(blockMin, s[2]), rss: s[3] });
+        blockMin = Infinity;
+      }
+      gate = null;
+      open();
+    }
+  })();
+
+  const workers = Array.from({ length: o.concurrency }, worker);
+  await Promise.race([Promise.all(workers).then(() => stop('done')), whenStopped]);
+  clearInterval(ticker);
+  await blocks;
+  // Requests still in flight after a stop are not waited for beyond the timeout.
+  await Promise.race([Promise.all(workers), new Promise((r) => setTimeout(r, Math.min(o.timeoutMs, 2000)).unref?.())]);
+  o.signal?.removeEventListener('abort', onAbort);
+  if (stopReason === 'exited' && !exit) {
+    exit = await Promise.race([o.serverExited, new Promise<undefined>((r) => setTimeout(r, 2000))]);
+  }
+  loopDelay.disable();
+
+  const elapsed = (now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  return {
+    requests: done,
+    ok,
+    durationSeconds: elapsed,
+    requestsPerSecond: elapsed > 0 ? done / elapsed : 0,
+    latency: hist.summary(),
+    errors,
+    errorCount,
+    samples,
+    floors,
+    stopReason: stopReason ?? 'done',
+    exit,
+    tester: {
+      cpuPercent: elapsed > 0 ? Math.round(((cpu.user + cpu.system) / 1e6 / elapsed) * 100) : 0,
+      loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+    },
+  };
+}

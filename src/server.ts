@@ -1,0 +1,173 @@
+// Start and end the server's process tree. No shell in between: arguments reach the server exactly as
+// given, and it gets the user's whole environment (the SDK's stdio transport would pass only six variables).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { processTree } from './memory.js';
+import { CannotRun, Interrupted } from './errors.js';
+import { connectStdio, type Connection } from './client.js';
+import { handshake, type ServerInfo } from './session.js';
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  pid: number;
+  /** Resolves when the server process has exited. */
+  exited: Promise<Exit>;
+  /** The exit, once it has happened. */
+  exit(): Exit | undefined;
+  /** The last lines the server wrote to stderr. */
+  stderrTail(): string[];
+  /** Every pid seen in the tree so far (kept so grandchildren can be ended after their parent is gone). */
+  knownPids: Set<number>;
+  /** End the whole tree: close stdin, SIGTERM, then SIGKILL after the grace period. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const TAIL_BYTES = 16 * 1024;
+
+/** Spawns the command; rejects with a CannotRun when it cannot be run at all (not found, not executable). */
+export function startServer(command: string, args: string[]): Promise<ServerProcess> {
+  const child = spawn(command, args, {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: process.env,
+    // Its own process group: a Ctrl-C in the terminal reaches mcp-hammer only, which then ends the
+    // server in order; and the group can be signalled as one.
+    detached: true,
+  });
+  let tail = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (text: string) => {
+    tail = (tail + text).slice(-TAIL_BYTES);
+  });
+  // Writes to a server that has died fail with EPIPE; the exit is what gets reported.
+  child.stdin!.on('error', () => {});
+  let exit: Exit | undefined;
+  const exited = new Promise<Exit>((resolve) => {
+    child.on('exit', (code, signal) => {
+      exit = { code, signal };
+      resolve(exit);
+    });
+  });
+  const knownPids = new Set<number>();
+
+  return new Promise((resolve, reject) => {
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') reject(new CannotRun(`command not found: ${command} (check the path, or install it)`));
+      else if (err.code === 'EACCES') reject(new CannotRun(`cannot run ${command}: permission denied (is it executable?)`));
+      else reject(new CannotRun(`cannot start ${command}: ${err.message}`));
+    });
+    child.once('spawn', () => {
+      const pid = child.pid!;
+      knownPids.add(pid);
+      resolve({
+        child,
+        pid,
+        exited,
+        exit: () => exit,
+        stderrTail: () => tail.split('\n').filter((l) => l.trim()).slice(-20),
+        knownPids,
+        stop: (graceMs = 2000) => stopTree(pid, knownPids, exited, () => exit !== undefined, child, graceMs),
+      });
+    });
+  });
+}
+
+/** Remember the tree's current members, so that they can be ended even after their parent has gone. */
+export async function rememberTree(server: ServerProcess): Promise<void> {
+  for (const pid of await processTree(server.pid)) server.knownPids.add(pid);
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function stopTree(pid: number, known: Set<number>, exited: Promise<Exit>, hasExited: () => boolean,
+  child: ChildProcess, graceMs: number): Promise<void> {
+  if (!hasExited()) for (const p of await processTree(pid)) known.add(p);
+  child.stdin!.end();
+  signal(-pid, 'SIGTERM');
+  for (const p of known) signal(p, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && ([...known].some(alive) || !hasExited())) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  killTreeNow(pid, known);
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+}
+
+/** SIGKILL to the group and every known member; synchronous, for exit handlers. */
+export function killTreeNow(pid: number, known: Set<number>): void {
+  signal(-pid, 'SIGKILL');
+  for (const p of known) if (alive(p)) signal(p, 'SIGKILL');
+}
+
+export interface Target {
+  server: ServerProcess;
+  conn: Connection;
+  info: ServerInfo;
+}
+
+/** Every server started and not yet ended, so that any exit path can end them. */
+export const running = new Set<ServerProcess>();
+
+/**
+ * Start the server, connect over its stdio and complete the MCP handshake. Ready means the handshake is
+ * done, not that some time has passed. On any failure the tree is ended before the error is thrown.
+ */
+export async function openTarget(command: string, args: string[],
+  o: { timeoutMs: number; startupMs: number; signal?: AbortSignal }): Promise<Target> {
+  const server = await startServer(command, args);
+  running.add(server);
+  const conn = connectStdio(server.child.stdout!, server.child.stdin!, { timeoutMs: o.startupMs });
+  server.exited.then(() => conn.close());
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const info = await Promise.race([
+      handshake(conn),
+      server.exited.then((e) => {
+        const tail = server.stderrTail().slice(-3).join(' | ');
+        throw new CannotRun(`the server exited before the MCP handshake finished (${describeExit(e)})${tail ? `: ${tail}` : ''}`);
+      }),
+      new Promise<never>((_, reject) => {
+        o.signal?.addEventListener('abort', () => reject(new Interrupted('interrupted while starting the server')), { once: true });
+        if (o.signal?.aborted) reject(new Interrupted('interrupted while starting the server'));
+        timer = setTimeout(() => reject(new CannotRun(
+          `the server did not finish the MCP handshake within ${o.startupMs / 1000} s; is it an MCP server on stdio? (--startup-timeout to wait longer)`)), o.startupMs);
+      }),
+    ]);
+    await rememberTree(server);
+    conn.setTimeoutMs(o.timeoutMs);
+    return { server, conn, info };
+  } catch (err) {
+    await endServer(server);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function endServer(server: ServerProcess): Promise<void> {
+  if (!running.has(server)) return;
+  await server.stop();
+  running.delete(server);
+}
+
+export function describeExit(e: Exit): string {
+  return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
+}

@@ -1,0 +1,84 @@
+// The statistics alone: recorded or synthetic series in, the same verdict every time.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { leakVerdict, memoryTrend, median, theilSen, type Point } from '../src/verdict.js';
+import { Histogram } from '../src/latency.js';
+import { sparkline } from '../src/report.js';
+
+const MB = 1024 * 1024;
+
+/** 48 floors over `total` requests: a warm-up ramp, then f(requests), with deterministic GC-like noise. */
+function series(total: number, f: (r: number) => number, noiseBytes = 2 * MB): Point[] {
+  const points: Point[] = [];
+  for (let i = 1; i <= 48; i++) {
+    const requests = Math.round((total * i) / 48);
+    const warm = i <= 6 ? (i - 6) * 8 * MB : 0;
+    const noise = (((i * 7919) % 13) / 13 - 0.5) * noiseBytes;
+    points.push({ requests, bytes: 100 * MB + warm + f(requests) + noise });
+  }
+  return points;
+}
+
+test('theilSen ignores a few spikes that least squares would follow', () => {
+  const pts = Array.from({ length: 20 }, (_, i) => ({ requests: i, bytes: 10 * i }));
+  pts[15].bytes = 10_000;
+  pts[16].bytes = -10_000;
+  assert.equal(theilSen(pts), 10);
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 2, 3]), 2.5);
+});
+
+test('a flat series after warm-up passes', () => {
+  const trend = memoryTrend(series(600_000, () => 0));
+  assert.equal(trend.shape, 'flat');
+  assert.ok(Math.abs(trend.bytesPerRequest) < 10);
+  assert.equal(leakVerdict(trend).pass, true);
+});
+
+test('1 KB per request is a leak, with the rate reported', () => {
+  const trend = memoryTrend(series(600_000, (r) => r * 1024));
+  assert.equal(trend.shape, 'rising');
+  assert.ok(Math.abs(trend.bytesPerRequest - 1024) < 50);
+  const v = leakVerdict(trend);
+  assert.equal(v.pass, false);
+  assert.match(v.reasons[0], /1\.0 KB per request/);
+});
+
+test('growth that levels off (a bounded cache) passes and says where it flattened', () => {
+  const trend = memoryTrend(series(600_000, (r) => Math.min(r, 250_000) * 200));
+  assert.equal(trend.shape, 'levels off');
+  assert.ok(trend.levelsOffAt && trend.levelsOffAt.bytes > 10 * MB);
+  assert.equal(leakVerdict(trend).pass, true);
+});
+
+test('small growth under the total budget is not a leak', () => {
+  // 100 B/request over 30,000 requests is 3 MB: too little to call on a slow server.
+  const trend = memoryTrend(series(40_000, (r) => r * 100, 0.5 * MB));
+  assert.equal(trend.shape, 'flat');
+});
+
+test('growth hidden in noise is not called a leak', () => {
+  const trend = memoryTrend(series(600_000, (r) => r * 20, 40 * MB));
+  assert.notEqual(trend.shape, 'rising');
+});
+
+test('a run with too few blocks is too short to judge', () => {
+  assert.equal(memoryTrend(series(1000, () => 0).slice(0, 8)).shape, 'too short');
+});
+
+test('the latency histogram is within 2% at every scale', () => {
+  const h = new Histogram();
+  for (let i = 1; i <= 10_000; i++) h.record(i / 100); // 0.01 ms .. 100 ms
+  for (const [q, want] of [[0.5, 50], [0.95, 95], [0.99, 99]]) {
+    const got = h.quantile(q);
+    assert.ok(Math.abs(got - want) / want < 0.02, `q${q}: ${got} vs ${want}`);
+  }
+  assert.equal(h.summary().max, 100);
+  assert.equal(new Histogram().quantile(0.5), 0);
+});
+
+test('sparkline squeezes a long series and draws flat as flat', () => {
+  assert.equal(sparkline([1, 2, 3, 4, 5, 6, 7, 8]), '▁▂▃▄▅▆▇█');
+  assert.equal(sparkline(Array(500).fill(3), 40), '▁'.repeat(40));
+  assert.ok(sparkline(Array.from({ length: 1000 }, (_, i) => i), 60).length <= 61);
+});
