@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import type { Progress, ErrorClass, ErrorCount } from './hammer.js';
 import type { LatencySummary } from './latency.js';
 import { formatBytes, MB } from './verdict.js';
+import { formatRate, formatWait, type RateFindings } from './rateverdict.js';
+import { describeThrottle } from './throttle.js';
 import { CannotRun } from './errors.js';
 import { VERSION } from './version.js';
 
@@ -149,6 +151,34 @@ export function renderMemory(r: Results, path: string | null, colour: boolean): 
     lines.push(sparkline(m.samples.map((s) => s[2])));
   }
   if (r.requests > 0) lines.push(`Latency: ${formatLatency(r.latencyMs)}   Errors: ${formatErrors(r)}`);
+  return [...lines, ...statusLines(r, path, colour)].join('\n');
+}
+
+export function renderRatelimit(r: Results, path: string | null, colour: boolean): string {
+  const lines = ['Rate Limit Test'];
+  const f = r as Results & Partial<RateFindings>;
+  const steps = f.steps ?? [];
+  if (steps.length && f.rejection) {
+    const limit = f.observedLimitPerSecond !== null && f.observedLimitPerSecond !== undefined
+      ? `~${formatRate(f.observedLimitPerSecond)} req/s${f.burst ? ` (a burst of ~${n(f.burst)} more got through first)` : ''}`
+      : `${n(f.burst ?? 0)} requests, then none let through while flooded (a window or quota)`;
+    lines.push(`Limit: ${limit}`);
+    const hint = f.rejection.retryHint;
+    const source = hint && { 'Retry-After': 'Retry-After header', retryAfter: 'retryAfter field', text: 'in the message' }[hint.source];
+    lines.push(`Rejections: ${describeThrottle(f.rejection)}, p95 ${f.rejection.p95Ms.toFixed(1)} ms, `
+      + `retry hint: ${hint ? `${formatWait(hint.seconds)} (${source})` : 'none'}`);
+    if (steps.some((s) => s.phase === 'hold') && !r.server.exit && r.verdict !== 'interrupted') {
+      lines.push(`Recovery: ${f.recoverySeconds !== null && f.recoverySeconds !== undefined ? formatDuration(f.recoverySeconds) : `none within ${formatWait(f.recoveryTimeoutSeconds ?? 0)}`}`);
+    }
+  } else if (steps.length) {
+    lines.push(`Limit: none found up to ${formatRate(Math.max(...steps.map((s) => s.offeredPerSecond)))} req/s`);
+  }
+  if (steps.length) {
+    const ladder = steps.map((s) => `${s.phase === 'hold' ? 'hold ' : ''}${formatRate(s.offeredPerSecond)}→${formatRate(s.acceptedPerSecond)}`);
+    lines.push(`Offered→let in (req/s): ${ladder.join('  ')}`);
+    const base = f.baselineLatencyMs;
+    if (base) lines.push(`Normal latency: p50 ${base.p50.toFixed(1)} ms  p95 ${base.p95.toFixed(1)} ms   Throttled: ${n(Number(f.throttled ?? 0))} of ${n(r.requests)}   Other errors: ${formatErrors(r)}`);
+  }
   return [...lines, ...statusLines(r, path, colour)].join('\n');
 }
 
