@@ -41,10 +41,18 @@ export interface RateFindings {
   topRatePerSecond: number;
   baselineLatencyMs: { p50: number; p95: number };
   steps: StepSummary[];
-  /** Calls let through per second while held above the limit; null when (almost) none were. */
+  /**
+   * The limit as a rate: calls let through per second while held above it; for a window or quota (none let
+   * through while held), the burst over the window. Null when neither could be seen.
+   */
   observedLimitPerSecond: number | null;
   /** Calls let through before the first refusal, beyond what the sustained limit explains. */
   burst: number | null;
+  /**
+   * For a window or quota: from the first call it counted to the first call let in again, which is the
+   * window of a sliding window (a fixed window may be longer). Null for a rate limiter.
+   */
+  windowSeconds: number | null;
   rejection: Rejection | null;
   recoverySeconds: number | null;
   recoveryTimeoutSeconds: number;
@@ -59,9 +67,12 @@ export interface Verdict {
 
 /** Rejections are fast when their p95 is within twice the normal p50, and never stricter than this. */
 export const FAST_REJECTION_FLOOR_MS = 50;
-/** A step fell behind (the server queued) when its median latency passed both of these. */
-export const QUEUE_FACTOR = 20;
-export const QUEUE_FLOOR_MS = 100;
+/**
+ * A step fell behind (the server queued) when its median latency was over QUEUE_FACTOR times the normal
+ * median and over it by QUEUE_MARGIN_MS: half the step waited, which a GC pause or a busy machine does not do.
+ */
+export const QUEUE_FACTOR = 5;
+export const QUEUE_MARGIN_MS = 100;
 
 export function quantile(values: number[], q: number): number {
   if (values.length === 0) return 0;
@@ -97,7 +108,7 @@ export function summarize(phase: StepPhase, rate: number, shots: Shot[]): StepSu
 
 /** True when the server answered so late that it was queueing rather than keeping up. */
 export function fellBehind(step: StepSummary, baselineP50Ms: number): boolean {
-  return step.throttled === 0 && step.latencyMs.p50 > Math.max(QUEUE_FACTOR * baselineP50Ms, QUEUE_FLOOR_MS);
+  return step.throttled === 0 && step.latencyMs.p50 > Math.max(QUEUE_FACTOR * baselineP50Ms, baselineP50Ms + QUEUE_MARGIN_MS);
 }
 
 /**
@@ -121,20 +132,21 @@ export function sustainedRate(hold: Shot[]): number | null {
 /**
  * The burst: the most calls let through in any stretch ending at the first refusal, less what the
  * sustained rate accounts for over that stretch. For a token bucket that is its size; for a window or quota
- * (no sustained rate), every call let through before it shut.
+ * (no sustained rate), every call let through before it shut. Also when that stretch began (ms).
  */
-export function burstBefore(shots: Shot[], ratePerSecond: number | null): number | null {
+export function burstBefore(shots: Shot[], ratePerSecond: number | null): { burst: number; fromMs: number } | null {
   const f = shots.findIndex((s) => s.result === 'throttled');
   if (f === -1) return null;
   const tf = shots[f].sentMs;
   let accepted = 0;
-  let best = 0;
+  let best = { burst: 0, fromMs: tf };
   for (let i = f - 1; i >= 0; i--) {
     if (shots[i].result !== 'ok') continue;
     accepted++;
-    best = Math.max(best, accepted - ((ratePerSecond ?? 0) * (tf - shots[i].sentMs)) / 1000);
+    const excess = accepted - ((ratePerSecond ?? 0) * (tf - shots[i].sentMs)) / 1000;
+    if (excess > best.burst) best = { burst: excess, fromMs: shots[i].sentMs };
   }
-  return Math.round(best);
+  return { burst: Math.round(best.burst), fromMs: best.fromMs };
 }
 
 export function formatRate(perSecond: number): string {
@@ -162,9 +174,12 @@ export function rateVerdict(f: RateFindings): Verdict {
   if (!f.rejection) {
     const silent = load.find((s) => s.unanswered > 0);
     if (silent) return fail(`${silent.unanswered.toLocaleString('en-US')} requests got no answer ${timeout} at ${formatRate(silent.offeredPerSecond)} req/s, with no rejections`);
+    // A server that answers later and later instead of refusing: whether it does so on purpose or because
+    // it is saturated, a client sees the same thing, and no limiter.
     const queued = load.find((s) => fellBehind(s, f.baselineLatencyMs.p50));
     if (queued) {
-      return fail(`throttles by queueing: latency grew to ${Math.round(queued.latencyMs.p95).toLocaleString('en-US')} ms at ${formatRate(queued.offeredPerSecond)} req/s with no rejections`);
+      return fail(`no rate limiting detected up to ${formatRate(queued.offeredPerSecond)} req/s: the server queued requests instead of `
+        + `refusing them (latency grew to ${Math.round(queued.latencyMs.p95).toLocaleString('en-US')} ms)`);
     }
     const top = Math.max(0, ...load.map((s) => s.offeredPerSecond));
     return fail(`no rate limiting detected up to ${formatRate(top)} req/s`);

@@ -159,9 +159,11 @@ export function renderRatelimit(r: Results, path: string | null, colour: boolean
   const f = r as Results & Partial<RateFindings>;
   const steps = f.steps ?? [];
   if (steps.length && f.rejection) {
-    const limit = f.observedLimitPerSecond !== null && f.observedLimitPerSecond !== undefined
-      ? `~${formatRate(f.observedLimitPerSecond)} req/s${f.burst ? ` (a burst of ~${n(f.burst)} more got through first)` : ''}`
-      : `${n(f.burst ?? 0)} requests, then none let through while flooded (a window or quota)`;
+    const limit = f.windowSeconds
+      ? `${n(f.burst ?? 0)} requests per ~${formatDuration(f.windowSeconds)} (none let through while flooded: a window or quota)`
+      : f.observedLimitPerSecond !== null && f.observedLimitPerSecond !== undefined
+        ? `~${formatRate(f.observedLimitPerSecond)} req/s${f.burst ? ` (a burst of ~${n(f.burst)} more got through first)` : ''}`
+        : `${n(f.burst ?? 0)} requests, then none let through while flooded`;
     lines.push(`Limit: ${limit}`);
     const hint = f.rejection.retryHint;
     const source = hint && { 'Retry-After': 'Retry-After header', retryAfter: 'retryAfter field', text: 'in the message' }[hint.source];

@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { chooseCalls, type Call } from '../calls.js';
 import type { HammerResult } from '../hammer.js';
 import { newTally, sendAtRate, shoot, type Clock, type Shot, type Tally } from '../openloop.js';
-import { burstBefore, fellBehind, formatRate, quantile, rateVerdict, summarize, sustainedRate, type RateFindings, type StepPhase, type StepSummary } from '../rateverdict.js';
+import { burstBefore, fellBehind, formatRate, quantile, QUEUE_FACTOR, QUEUE_MARGIN_MS, rateVerdict, summarize, sustainedRate, type RateFindings, type StepPhase, type StepSummary } from '../rateverdict.js';
 import type { Results } from '../report.js';
 import { endServer, openTarget, type Target } from '../server.js';
 import { describeTarget, fillRun } from './memory.js';
@@ -18,8 +18,8 @@ const BASELINE_RATE = 10;
 export const DEFAULT_TOP_RATE = 4000;
 const STEP_SECONDS = 1;
 const HOLD_SECONDS = 2;
-/** Waits between recovery probes: soon at first, then once a second. */
-const PROBE_DELAYS_MS = [100, 200, 400, 800, 1000];
+/** Waits between recovery probes: soon at first, then twice a second (the resolution of the recovery time). */
+const PROBE_DELAYS_MS = [100, 200, 300, 500];
 
 export async function ratelimitTest(opts: Options, ctx: RunContext, results: Results): Promise<void> {
   const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal });
@@ -78,6 +78,8 @@ interface Probe {
   hold: Shot[];
   steps: StepSummary[];
   recoverySeconds: number | null;
+  /** When the first call was let in again (ms since the run began). */
+  recoveredAt: number | null;
   probes: number;
   closed: boolean;
 }
@@ -87,7 +89,7 @@ async function probeLimit(target: Target, firstCalls: Call[], top: number, opts:
   clock: Clock, results: Results): Promise<Probe> {
   const tally = newTally();
   let calls = firstCalls;
-  const p: Probe = { tally, baseline: [], shots: [], hold: [], steps: [], recoverySeconds: null, probes: 0, closed: false };
+  const p: Probe = { tally, baseline: [], shots: [], hold: [], steps: [], recoverySeconds: null, recoveredAt: null, probes: 0, closed: false };
   let index = 0;
   const stopped = () => p.closed || ctx.signal.aborted;
   const phase = async (kind: StepPhase, rate: number, count: number): Promise<StepSummary> => {
@@ -168,7 +170,8 @@ async function recover(p: Probe, target: Target, calls: Call[], firstIndex: numb
     p.probes++;
     const shot = await shoot(target.conn, calls, firstIndex + k, p.tally, clock).done;
     if (shot.result === 'ok') {
-      p.recoverySeconds = Math.round((shot.sentMs + shot.latencyMs - floodEnd) / 10) / 100;
+      p.recoveredAt = shot.sentMs + shot.latencyMs;
+      p.recoverySeconds = Math.round((p.recoveredAt - floodEnd) / 10) / 100;
       return;
     }
     if (shot.result === 'closed') {
@@ -182,6 +185,8 @@ function findingsOf(p: Probe, top: number, opts: Options, exit: RateFindings['ex
   const okLatencies = p.baseline.filter((s) => s.result === 'ok').map((s) => s.latencyMs);
   const refused = p.shots.filter((s) => s.result === 'throttled');
   const rate = p.hold.length ? sustainedRate(p.hold) : null;
+  const burst = burstBefore(p.shots, rate);
+  const window = rate === null && burst && p.recoveredAt !== null ? (p.recoveredAt - burst.fromMs) / 1000 : null;
   const t = p.tally.first;
   // The hint to report is the one the server gave last: that is what a client would be answered with.
   const hint = p.tally.last?.hint ?? t?.hint;
@@ -189,8 +194,9 @@ function findingsOf(p: Probe, top: number, opts: Options, exit: RateFindings['ex
     topRatePerSecond: top,
     baselineLatencyMs: { p50: round3(quantile(okLatencies, 0.5)), p95: round3(quantile(okLatencies, 0.95)) },
     steps: p.steps,
-    observedLimitPerSecond: rate === null ? null : Math.round(rate * 10) / 10,
-    burst: burstBefore(p.shots, rate),
+    observedLimitPerSecond: rate !== null ? round1(rate) : window && burst ? round1(burst.burst / window) : null,
+    burst: burst?.burst ?? null,
+    windowSeconds: window === null ? null : round1(window),
     rejection: t ? {
       style: t.style, code: t.code, message: t.message,
       p95Ms: round3(quantile(refused.map((s) => s.latencyMs), 0.95)),
@@ -217,7 +223,8 @@ function warn(results: Results, p: Probe, f: RateFindings): void {
   }
   const letIn = p.hold.filter((s) => s.result === 'ok').map((s) => s.latencyMs);
   const slow = quantile(letIn, 0.95);
-  if (letIn.length >= 10 && slow > Math.max(20 * f.baselineLatencyMs.p50, 100)) {
+  const base = f.baselineLatencyMs.p50;
+  if (letIn.length >= 10 && slow > Math.max(QUEUE_FACTOR * base, base + QUEUE_MARGIN_MS)) {
     results.warnings.push(`calls let through while throttled slowed down (p95 ${Math.round(slow)} ms): the server queues part of the overload`);
   }
   const lagging = f.steps.find((s) => s.sent >= 20 && s.sentPerSecond < 0.8 * s.offeredPerSecond);
@@ -251,6 +258,10 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
 }
 
 function round3(v: number): number {
