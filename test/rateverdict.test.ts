@@ -97,7 +97,7 @@ const passing: RateFindings = {
   observedLimitPerSecond: 100,
   burst: 20,
   windowSeconds: null,
-  rejection: { style: 'jsonrpc', code: -32000, message: 'Rate limit exceeded', p95Ms: 0.3, retryHint: null },
+  rejection: { style: 'jsonrpc', code: -32000, message: 'Rate limit exceeded', p95Ms: 0.3, acceptedP95Ms: 0.4, retryHint: null },
   recoverySeconds: 0.1,
   recoveryTimeoutSeconds: 120,
   timeoutSeconds: 10,
@@ -115,6 +115,11 @@ test('the verdict: each failure in one sentence', () => {
   assert.match(reason({ rejection: { ...passing.rejection!, p95Ms: 250 } })[0], /^rejections are slow: p95 250 ms, over the 50 ms allowed/);
   // A slow tool earns slower rejections: twice its normal median.
   assert.deepEqual(reason({ baselineLatencyMs: { p50: 200, p95: 300 }, rejection: { ...passing.rejection!, p95Ms: 250 } }), []);
+  // A stall of the whole machine delays the calls let through as much: not the limiter's doing.
+  assert.deepEqual(reason({ rejection: { ...passing.rejection!, p95Ms: 250, acceptedP95Ms: 240 } }), []);
+  const slowHold = [...passing.steps.slice(0, -1), { ...passing.steps.at(-1)!, latencyMs: { p50: 400, p95: 800, max: 900 } }];
+  assert.deepEqual(reason({ steps: slowHold, rejection: { ...passing.rejection!, p95Ms: 800, acceptedP95Ms: 800 } }),
+    ['the server queues under burst: latency grew to 800 ms at 160 req/s, though it refused some calls']);
   assert.deepEqual(reason({ exit: { code: 3, signal: null } }), ['server exited under burst (exit code 3) at 160 req/s']);
   const dropped = [...passing.steps.slice(0, -1), { ...passing.steps.at(-1)!, unanswered: 120 }];
   assert.match(reason({ steps: dropped })[0], /^120 of 630 requests got no answer within 10 s \(--timeout\) while throttled/);

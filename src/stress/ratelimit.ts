@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { chooseCalls, type Call } from '../calls.js';
 import type { HammerResult } from '../hammer.js';
 import { newTally, sendAtRate, shoot, type Clock, type Shot, type Tally } from '../openloop.js';
-import { burstBefore, fellBehind, formatRate, quantile, QUEUE_FACTOR, QUEUE_MARGIN_MS, rateVerdict, summarize, sustainedRate, type RateFindings, type StepPhase, type StepSummary } from '../rateverdict.js';
+import { burstBefore, fellBehind, formatRate, quantile, queueBound, rateVerdict, summarize, sustainedRate, type RateFindings, type StepPhase, type StepSummary } from '../rateverdict.js';
 import type { Results } from '../report.js';
 import { endServer, openTarget, type Target } from '../server.js';
 import { describeTarget, fillRun } from './memory.js';
@@ -73,8 +73,9 @@ export async function ratelimitTest(opts: Options, ctx: RunContext, results: Res
 interface Probe {
   tally: Tally;
   baseline: Shot[];
-  /** Baseline, steps and hold, in the order sent. */
+  /** Baseline, steps and hold, in the order sent; and phase by phase, as the steps. */
   shots: Shot[];
+  phases: Shot[][];
   hold: Shot[];
   steps: StepSummary[];
   recoverySeconds: number | null;
@@ -89,13 +90,14 @@ async function probeLimit(target: Target, firstCalls: Call[], top: number, opts:
   clock: Clock, results: Results): Promise<Probe> {
   const tally = newTally();
   let calls = firstCalls;
-  const p: Probe = { tally, baseline: [], shots: [], hold: [], steps: [], recoverySeconds: null, recoveredAt: null, probes: 0, closed: false };
+  const p: Probe = { tally, baseline: [], shots: [], phases: [], hold: [], steps: [], recoverySeconds: null, recoveredAt: null, probes: 0, closed: false };
   let index = 0;
   const stopped = () => p.closed || ctx.signal.aborted;
   const phase = async (kind: StepPhase, rate: number, count: number): Promise<StepSummary> => {
     const shots = await sendAtRate({ conn: target.conn, calls, rate, count, firstIndex: index, tally, clock, signal: ctx.signal });
     index += shots.length;
     p.shots.push(...shots);
+    p.phases.push(shots);
     if (shots.some((s) => s.result === 'closed')) p.closed = true;
     const step = summarize(kind, rate, shots);
     p.steps.push(step);
@@ -184,6 +186,7 @@ async function recover(p: Probe, target: Target, calls: Call[], firstIndex: numb
 function findingsOf(p: Probe, top: number, opts: Options, exit: RateFindings['exit']): RateFindings {
   const okLatencies = p.baseline.filter((s) => s.result === 'ok').map((s) => s.latencyMs);
   const refused = p.shots.filter((s) => s.result === 'throttled');
+  const meanwhile = p.phases.filter((shots, i) => p.steps[i].throttled > 0).flat().filter((s) => s.result === 'ok');
   const rate = p.hold.length ? sustainedRate(p.hold) : null;
   const burst = burstBefore(p.shots, rate);
   const window = rate === null && burst && p.recoveredAt !== null ? (p.recoveredAt - burst.fromMs) / 1000 : null;
@@ -200,6 +203,7 @@ function findingsOf(p: Probe, top: number, opts: Options, exit: RateFindings['ex
     rejection: t ? {
       style: t.style, code: t.code, message: t.message,
       p95Ms: round3(quantile(refused.map((s) => s.latencyMs), 0.95)),
+      acceptedP95Ms: round3(quantile(meanwhile.map((s) => s.latencyMs), 0.95)),
       retryHint: hint ?? null,
     } : null,
     recoverySeconds: p.recoverySeconds,
@@ -223,8 +227,7 @@ function warn(results: Results, p: Probe, f: RateFindings): void {
   }
   const letIn = p.hold.filter((s) => s.result === 'ok').map((s) => s.latencyMs);
   const slow = quantile(letIn, 0.95);
-  const base = f.baselineLatencyMs.p50;
-  if (letIn.length >= 10 && slow > Math.max(QUEUE_FACTOR * base, base + QUEUE_MARGIN_MS)) {
+  if (letIn.length >= 10 && slow > queueBound(f.baselineLatencyMs.p50)) {
     results.warnings.push(`calls let through while throttled slowed down (p95 ${Math.round(slow)} ms): the server queues part of the overload`);
   }
   const lagging = f.steps.find((s) => s.sent >= 20 && s.sentPerSecond < 0.8 * s.offeredPerSecond);
