@@ -22,6 +22,8 @@ export interface Shot {
   latencyMs: number;
   /** For a failure that is not throttling: what it said. */
   note?: string;
+  /** For a throttled answer: what it said. */
+  throttle?: Throttle;
 }
 
 /** What the whole run has seen so far, across phases. */
@@ -70,6 +72,7 @@ function record(shot: Shot, outcome: Outcome, tally: Tally, clock: Clock): void 
   const throttle = throttleOf(outcome);
   if (throttle) {
     shot.result = 'throttled';
+    shot.throttle = throttle;
     tally.throttled++;
     tally.first ??= throttle;
     tally.last = throttle;
@@ -83,10 +86,33 @@ function record(shot: Shot, outcome: Outcome, tally: Tally, clock: Clock): void 
     return;
   }
   shot.result = cls === 'timeout' ? 'timeout' : cls === 'transport' ? 'closed' : 'error';
-  shot.note = describeError(outcome);
+  countError(shot, cls, describeError(outcome), tally);
+}
+
+function countError(shot: Shot, cls: ErrorClass, note: string, tally: Tally): void {
+  shot.note = note;
   const e = tally.errors[cls] ?? (tally.errors[cls] = { count: 0, samples: [] });
   e.count++;
-  if (e.samples.length < 3) e.samples.push(shot.note);
+  if (e.samples.length < 3) e.samples.push(note);
+}
+
+/**
+ * Count throttled answers as plain failures after all: their call turned out to fail every time, so its
+ * words about limits were not throttling. The first and last throttle are then taken from the rest.
+ */
+export function countAsFailures(wrong: Shot[], all: Shot[], tally: Tally): void {
+  for (const shot of wrong) {
+    if (shot.result !== 'throttled' || !shot.throttle) continue;
+    const t = shot.throttle;
+    shot.result = 'error';
+    shot.throttle = undefined;
+    tally.throttled--;
+    countError(shot, t.style === 'isError' ? 'isError' : t.style === 'resultError' ? 'resultError' : 'jsonrpc', t.message, tally);
+  }
+  const left = all.filter((s) => s.result === 'throttled');
+  tally.first = left[0]?.throttle;
+  tally.last = left.at(-1)?.throttle;
+  tally.lastAt = left.length ? left.at(-1)!.sentMs + left.at(-1)!.latencyMs : undefined;
 }
 
 export interface PaceOptions {

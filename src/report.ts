@@ -172,7 +172,7 @@ export function renderRatelimit(r: Results, path: string | null, colour: boolean
     if (steps.some((s) => s.phase === 'hold') && !r.server.exit && r.verdict !== 'interrupted') {
       lines.push(`Recovery: ${f.recoverySeconds !== null && f.recoverySeconds !== undefined ? formatDuration(f.recoverySeconds) : `none within ${formatWait(f.recoveryTimeoutSeconds ?? 0)}`}`);
     }
-  } else if (steps.length) {
+  } else if (steps.length && r.verdict !== 'interrupted') {
     lines.push(`Limit: none found up to ${formatRate(Math.max(...steps.map((s) => s.offeredPerSecond)))} req/s`);
   }
   if (steps.length) {

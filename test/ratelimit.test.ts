@@ -110,3 +110,18 @@ test('ratelimit: FAIL when the server exits under burst', async () => {
   assert.match(run.results.reasons[0], /^server exited under burst \(exit code 3\) at \d+ req\/s$/);
   assert.deepEqual(run.results.server.exit, { code: 3, signal: null });
 });
+
+test('ratelimit: a call that fails every time is left out, so its "limit" text does not pass for throttling', async () => {
+  const run = await ratelimit(['none', 'strict=1'], ['--max-rate', '40']);
+  assert.equal(run.code, 1, run.stderr);
+  assert.deepEqual(run.results.reasons, ['no rate limiting detected up to 40 req/s']);
+  assert.deepEqual(run.results.calls.map((c: any) => c.tool), ['lookup']);
+  assert.match(run.results.warnings.join('\n'), /page failed every time at 10 req\/s \(limit must be at most 10\), so it is left out/);
+});
+
+test('ratelimit: exit 2 with the first error when every call fails before any load', async () => {
+  const run = await ratelimit(['broken']);
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /^mcp-hammer: every call failed at 10 req\/s, before any load; first error: upstream unavailable \(check --tool and --args\)$/m);
+  assert.doesNotMatch(run.stderr, /at .*\.js:\d+/, 'no stack trace');
+});

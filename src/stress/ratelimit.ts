@@ -4,7 +4,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { chooseCalls, type Call } from '../calls.js';
 import type { HammerResult } from '../hammer.js';
-import { newTally, sendAtRate, shoot, type Clock, type Shot, type Tally } from '../openloop.js';
+import { countAsFailures, newTally, sendAtRate, shoot, type Clock, type Shot, type Tally } from '../openloop.js';
 import { burstBefore, fellBehind, formatRate, quantile, queueBound, rateVerdict, summarize, sustainedRate, type RateFindings, type StepPhase, type StepSummary } from '../rateverdict.js';
 import type { Results } from '../report.js';
 import { endServer, openTarget, type Target } from '../server.js';
@@ -110,9 +110,15 @@ async function probeLimit(target: Target, firstCalls: Call[], top: number, opts:
   };
 
   const baseRate = Math.min(BASELINE_RATE, top);
-  const base = await phase('baseline', baseRate, Math.min(60, Math.max(10, 3 * calls.length)));
+  let base = await phase('baseline', baseRate, Math.min(60, Math.max(10, 3 * calls.length)));
   if (stopped()) return p;
-  calls = keepWorkingCalls(calls, p.baseline, baseRate, results);
+  const broken = brokenCalls(calls, p.baseline, baseRate, results);
+  if (broken.size) {
+    countAsFailures(p.baseline.filter((s) => broken.has(s.call)), p.shots, tally);
+    base = p.steps[0] = summarize('baseline', baseRate, p.baseline);
+    calls = calls.filter((_, i) => !broken.has(i));
+    results.calls = calls.map(({ method, tool, arguments: a }) => ({ method, tool, arguments: a }));
+  }
   const baseP50 = quantile(p.baseline.filter((s) => s.result === 'ok').map((s) => s.latencyMs), 0.5);
 
   let rate = baseRate;
@@ -138,24 +144,24 @@ async function probeLimit(target: Target, firstCalls: Call[], top: number, opts:
  * Leave out calls that failed every time at the baseline rate while others succeeded every time: they are
  * broken (wrong arguments, say), not limited, and their errors must not pass for throttling.
  */
-function keepWorkingCalls(calls: Call[], baseline: Shot[], rate: number, results: Results): Call[] {
+function brokenCalls(calls: Call[], baseline: Shot[], rate: number, results: Results): Set<number> {
   const by = calls.map((_, i) => baseline.filter((s) => s.call === i));
   const healthy = by.some((shots) => shots.length > 0 && shots.every((s) => s.result === 'ok'));
   const broken = by.map((shots) => shots.length > 0 && shots.every((s) => s.result !== 'ok'));
   const firstFailure = baseline.find((s) => s.result !== 'ok');
   if (!baseline.some((s) => s.result === 'ok')) {
-    const said = firstFailure?.note ?? (firstFailure?.result === 'throttled' ? 'refused as throttled' : 'no answer');
+    const said = firstFailure?.note ?? firstFailure?.throttle?.message ?? 'no answer';
     throw new CannotRun(`every call failed at ${rate} req/s, before any load; first error: ${said} (check --tool and --args)`);
   }
-  if (!healthy || !broken.some(Boolean)) return calls;
+  const out = new Set<number>();
+  if (!healthy) return out;
   for (const [i, call] of calls.entries()) {
     if (!broken[i]) continue;
-    const sample = by[i].find((s) => s.note)?.note ?? by[i][0].result;
-    results.warnings.push(`${call.tool ?? call.method} failed every time at ${rate} req/s (${sample}), so it is left out`);
+    out.add(i);
+    const first = by[i][0];
+    results.warnings.push(`${call.tool ?? call.method} failed every time at ${rate} req/s (${first.note ?? first.throttle?.message ?? first.result}), so it is left out`);
   }
-  const kept = calls.filter((_, i) => !broken[i]);
-  results.calls = kept.map(({ method, tool, arguments: a }) => ({ method, tool, arguments: a }));
-  return kept;
+  return out;
 }
 
 /** Probe one call at a time, slowly, never before a retry hint allows, until one is let in or time is up. */
