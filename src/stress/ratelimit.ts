@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { chooseCalls, type Call } from '../calls.js';
 import type { HammerResult } from '../hammer.js';
 import { countAsFailures, newTally, sendAtRate, shoot, type Clock, type Shot, type Tally } from '../openloop.js';
-import { burstBefore, fellBehind, formatRate, quantile, queueBound, rateVerdict, summarize, sustainedRate, type RateFindings, type StepPhase, type StepSummary } from '../rateverdict.js';
+import { burstBefore, fellBehind, formatRate, quantile, rateVerdict, summarize, sustainedRate, type RateFindings, type StepPhase, type StepSummary } from '../rateverdict.js';
 import type { Results } from '../report.js';
 import { endServer, openTarget, type Target } from '../server.js';
 import { describeTarget, fillRun } from './memory.js';
@@ -34,8 +34,7 @@ export async function ratelimitTest(opts: Options, ctx: RunContext, results: Res
     const loopDelay = monitorEventLoopDelay({ resolution: 20 });
     loopDelay.enable();
     const clock: Clock = { origin: performance.now(), now: () => performance.now() };
-    const probe = await probeLimit(target, calls, top, opts, ctx, clock, results);
-    loopDelay.disable();
+    const probe = await probeLimit(target, calls, top, opts, ctx, clock, results).finally(() => loopDelay.disable());
     const exit = probe.closed ? await Promise.race([target.server.exited, sleep(2000).then(() => undefined)]) : target.server.exit();
     await endServer(target.server);
     results.stderrTail = target.server.stderrTail();
@@ -72,11 +71,8 @@ export async function ratelimitTest(opts: Options, ctx: RunContext, results: Res
 
 interface Probe {
   tally: Tally;
-  baseline: Shot[];
-  /** Baseline, steps and hold, in the order sent; and phase by phase, as the steps. */
-  shots: Shot[];
+  /** What was sent in each phase (baseline, steps, hold), and its summary. */
   phases: Shot[][];
-  hold: Shot[];
   steps: StepSummary[];
   recoverySeconds: number | null;
   /** When the first call was let in again (ms since the run began). */
@@ -90,13 +86,12 @@ async function probeLimit(target: Target, firstCalls: Call[], top: number, opts:
   clock: Clock, results: Results): Promise<Probe> {
   const tally = newTally();
   let calls = firstCalls;
-  const p: Probe = { tally, baseline: [], shots: [], phases: [], hold: [], steps: [], recoverySeconds: null, recoveredAt: null, probes: 0, closed: false };
+  const p: Probe = { tally, phases: [], steps: [], recoverySeconds: null, recoveredAt: null, probes: 0, closed: false };
   let index = 0;
   const stopped = () => p.closed || ctx.signal.aborted;
   const phase = async (kind: StepPhase, rate: number, count: number): Promise<StepSummary> => {
     const shots = await sendAtRate({ conn: target.conn, calls, rate, count, firstIndex: index, tally, clock, signal: ctx.signal });
     index += shots.length;
-    p.shots.push(...shots);
     p.phases.push(shots);
     if (shots.some((s) => s.result === 'closed')) p.closed = true;
     const step = summarize(kind, rate, shots);
@@ -104,22 +99,21 @@ async function probeLimit(target: Target, firstCalls: Call[], top: number, opts:
     say(`  ${kind.padEnd(8)} ${formatRate(rate).padStart(6)} req/s: ${step.sent} sent, ${step.ok} ok`
       + `${step.throttled ? `, ${step.throttled} throttled` : ''}${step.errors ? `, ${step.errors} failed` : ''}`
       + `${step.unanswered ? `, ${step.unanswered} unanswered` : ''}, p95 ${step.latencyMs.p95.toFixed(1)} ms`);
-    if (kind === 'baseline') p.baseline = shots;
-    if (kind === 'hold') p.hold = shots;
     return step;
   };
 
   const baseRate = Math.min(BASELINE_RATE, top);
   let base = await phase('baseline', baseRate, Math.min(60, Math.max(10, 3 * calls.length)));
   if (stopped()) return p;
-  const broken = brokenCalls(calls, p.baseline, baseRate, results);
+  const baseline = p.phases[0];
+  const broken = brokenCalls(calls, baseline, baseRate, results);
   if (broken.size) {
-    countAsFailures(p.baseline.filter((s) => broken.has(s.call)), p.shots, tally);
-    base = p.steps[0] = summarize('baseline', baseRate, p.baseline);
+    countAsFailures(baseline.filter((s) => broken.has(s.call)), baseline, tally);
+    base = p.steps[0] = summarize('baseline', baseRate, baseline);
     calls = calls.filter((_, i) => !broken.has(i));
     results.calls = calls.map(({ method, tool, arguments: a }) => ({ method, tool, arguments: a }));
   }
-  const baseP50 = quantile(p.baseline.filter((s) => s.result === 'ok').map((s) => s.latencyMs), 0.5);
+  const baseP50 = quantile(baseline.filter((s) => s.result === 'ok').map((s) => s.latencyMs), 0.5);
 
   let rate = baseRate;
   let throttledAt = base.throttled > 0 ? baseRate : null;
@@ -134,7 +128,7 @@ async function probeLimit(target: Target, firstCalls: Call[], top: number, opts:
   await phase('hold', throttledAt, Math.max(20, Math.round(throttledAt * HOLD_SECONDS)));
   if (stopped()) return p;
   say(`  recovery: probing until a call is let in (up to ${opts.recoveryTimeoutMs / 1000} s)`);
-  const floodEnd = p.hold.at(-1)?.sentMs ?? clock.now() - clock.origin;
+  const floodEnd = p.phases.at(-1)!.at(-1)?.sentMs ?? clock.now() - clock.origin;
   await recover(p, target, calls, index, floodEnd, opts.recoveryTimeoutMs, ctx.signal, clock);
   say(p.recoverySeconds === null ? '  recovery: none' : `  recovery: let in after ${p.recoverySeconds.toFixed(1)} s`);
   return p;
@@ -190,11 +184,13 @@ async function recover(p: Probe, target: Target, calls: Call[], firstIndex: numb
 }
 
 function findingsOf(p: Probe, top: number, opts: Options, exit: RateFindings['exit']): RateFindings {
-  const okLatencies = p.baseline.filter((s) => s.result === 'ok').map((s) => s.latencyMs);
-  const refused = p.shots.filter((s) => s.result === 'throttled');
-  const meanwhile = p.phases.filter((shots, i) => p.steps[i].throttled > 0).flat().filter((s) => s.result === 'ok');
-  const rate = p.hold.length ? sustainedRate(p.hold) : null;
-  const burst = burstBefore(p.shots, rate);
+  const all = p.phases.flat();
+  const okLatencies = (p.phases[0] ?? []).filter((s) => s.result === 'ok').map((s) => s.latencyMs);
+  const refused = all.filter((s) => s.result === 'throttled');
+  const meanwhile = p.phases.filter((_, i) => p.steps[i].throttled > 0).flat().filter((s) => s.result === 'ok');
+  const hold = p.phases.find((_, i) => p.steps[i].phase === 'hold');
+  const rate = hold?.length ? sustainedRate(hold) : null;
+  const burst = burstBefore(all, rate);
   const window = rate === null && burst && p.recoveredAt !== null ? (p.recoveredAt - burst.fromMs) / 1000 : null;
   const t = p.tally.first;
   // The hint to report is the one the server gave last: that is what a client would be answered with.
@@ -230,11 +226,6 @@ function warn(results: Results, p: Probe, f: RateFindings): void {
   const held = f.steps.find((s) => s.phase === 'hold');
   if (held && held.throttled === 0) {
     results.warnings.push(`no call was refused while held at ${formatRate(held.offeredPerSecond)} req/s after the first refusals: the limit may depend on more than the rate`);
-  }
-  const letIn = p.hold.filter((s) => s.result === 'ok').map((s) => s.latencyMs);
-  const slow = quantile(letIn, 0.95);
-  if (letIn.length >= 10 && slow > queueBound(f.baselineLatencyMs.p50)) {
-    results.warnings.push(`calls let through while throttled slowed down (p95 ${Math.round(slow)} ms): the server queues part of the overload`);
   }
   const lagging = f.steps.find((s) => s.sent >= 20 && s.sentPerSecond < 0.8 * s.offeredPerSecond);
   if (lagging) {
