@@ -38,6 +38,7 @@ export function startServer(command: string, args: string[]): Promise<ServerProc
     detached: true,
   });
   let tail = '';
+  const stderrClosed = new Promise<void>((r) => child.stderr!.once('close', r));
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => {
     tail = (tail + text).slice(-TAIL_BYTES);
@@ -69,7 +70,10 @@ export function startServer(command: string, args: string[]): Promise<ServerProc
         exit: () => exit,
         stderrTail: () => tail.split('\n').filter((l) => l.trim()).slice(-20),
         knownPids,
-        stop: (graceMs = 2000) => stopTree(pid, knownPids, exited, () => exit !== undefined, child, graceMs),
+        stop: async (graceMs = 2000) => {
+          await stopTree(pid, knownPids, exited, () => exit !== undefined, child, graceMs);
+          await drain(stderrClosed);
+        },
       });
     });
   });
@@ -109,6 +113,11 @@ async function stopTree(pid: number, known: Set<number>, exited: Promise<Exit>, 
   }
   killTreeNow(pid, known);
   await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+}
+
+/** Wait (briefly) until everything the server wrote to stderr has been read, such as its dying words. */
+function drain(closed: Promise<void>): Promise<unknown> {
+  return Promise.race([closed, new Promise((r) => setTimeout(r, 500))]);
 }
 
 /** SIGKILL to the group and every known member; synchronous, for exit handlers. */
