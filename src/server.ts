@@ -149,9 +149,8 @@ export async function openTarget(command: string, args: string[],
   try {
     const info = await Promise.race([
       handshake(conn),
-      server.exited.then((e) => {
-        const tail = server.stderrTail().slice(-3).join(' | ');
-        throw new CannotRun(`the server exited before the MCP handshake finished (${describeExit(e)})${tail ? `: ${tail}` : ''}`);
+      server.exited.then(() => {
+        throw new CannotRun('the server exited before the MCP handshake finished');
       }),
       new Promise<never>((_, reject) => {
         o.signal?.addEventListener('abort', () => reject(new Interrupted('interrupted while starting the server')), { once: true });
@@ -164,7 +163,13 @@ export async function openTarget(command: string, args: string[],
     conn.setTimeoutMs(o.timeoutMs);
     return { server, conn, info };
   } catch (err) {
+    // A server that dies closes its stdout first; its exit code and last words say more than "closed".
+    const exit = await Promise.race([server.exited, new Promise<undefined>((r) => setTimeout(r, 500))]);
     await endServer(server);
+    if (exit && !(err instanceof Interrupted)) {
+      const tail = server.stderrTail().slice(-3).join(' | ');
+      throw new CannotRun(`the server exited before the MCP handshake finished (${describeExit(exit)})${tail ? `: ${tail}` : ''}`);
+    }
     throw err;
   } finally {
     clearTimeout(timer);

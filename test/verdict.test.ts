@@ -82,3 +82,16 @@ test('sparkline squeezes a long series and draws flat as flat', () => {
   assert.equal(sparkline(Array(500).fill(3), 40), '▁'.repeat(40));
   assert.ok(sparkline(Array.from({ length: 1000 }, (_, i) => i), 60).length <= 61);
 });
+
+test('growth that slows down in a short run is unclear, neither PASS nor FAIL', () => {
+  // V8 warming up: fast at first, slower later, still climbing at the end of a 20,000-request run.
+  const trend = memoryTrend(series(20_000, (r) => Math.sqrt(r / 20_000) * 30 * MB, 0.5 * MB));
+  assert.equal(trend.shape, 'unclear');
+});
+
+test('a PASS says how small a leak the run could have seen', () => {
+  const long = memoryTrend(series(600_000, () => 0));
+  const short = memoryTrend(series(40_000, () => 0));
+  assert.ok(long.detectableBytesPerRequest < 100);
+  assert.ok(short.detectableBytesPerRequest > 200);
+});
