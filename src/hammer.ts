@@ -223,7 +223,8 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
       gate = new Promise<void>((r) => { open = r; });
       if (o.conn.inFlight() > 0) {
         const quiet = new Promise<void>((r) => { drained = r; });
-        await Promise.race([quiet, whenStopped, new Promise((r) => setTimeout(r, o.timeoutMs + 100))]);
+        // A slow call must not stall the run: after a second the floor is taken with it still in flight.
+        await Promise.race([quiet, whenStopped, new Promise((r) => setTimeout(r, Math.min(o.timeoutMs, 1000)))]);
         drained = null;
       }
       if (!stopReason) {

@@ -142,7 +142,7 @@ export function statusLines(r: Results, path: string | null, colour: boolean): s
 export function renderMemory(r: Results, path: string | null, colour: boolean): string {
   const lines = [`Memory Test (${n(r.requests)} requests, ${formatDuration(r.durationSeconds)}, ${n(r.requestsPerSecond)} req/s)`];
   const m = r.memory;
-  if (m && m.samples.length) {
+  if (m && m.floors.length) {
     lines.push(`Start: ${mb(m.baseline)} (after warm-up; RSS ${mb(m.baselineRss)})`);
     lines.push(`End: ${mb(m.end)} (RSS ${mb(m.endRss)})`);
     if (m.shape !== 'too short' && m.shape !== 'unclear') {
