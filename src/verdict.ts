@@ -18,8 +18,13 @@ export interface Budgets {
   bytesPerRequest: number;
   /** Total bytes of growth over the measured part of the run below which it is not called a leak. */
   totalBytes: number;
-  /** Share of the run (by blocks) treated as warm-up. */
+  /** Share of the run (by blocks) treated as warm-up at least... */
   warmupFraction: number;
+  /**
+   * ...and at least this many requests (up to three quarters of the run): an SDK server's V8 heap settles
+   * over its first ~10,000-20,000 calls, whatever the time they take.
+   */
+  warmupRequests: number;
   /** Fewest blocks after warm-up for a verdict. */
   minBlocks: number;
   /**
@@ -34,6 +39,7 @@ export const DEFAULT_BUDGETS: Budgets = {
   bytesPerRequest: 64,
   totalBytes: 16 * 1024 * 1024,
   warmupFraction: 0.25,
+  warmupRequests: 20_000,
   minBlocks: 8,
   minPlateauRequests: 20_000,
 };
@@ -99,7 +105,9 @@ export function keptMemory(floors: Point[]): Point[] {
 
 export function memoryTrend(blockFloors: Point[], budgets: Budgets = DEFAULT_BUDGETS): Trend {
   const floors = keptMemory(blockFloors);
-  const warmupBlocks = Math.min(floors.length, Math.ceil(floors.length * budgets.warmupFraction));
+  const byShare = Math.ceil(floors.length * budgets.warmupFraction);
+  const byCount = floors.findIndex((p) => p.requests >= budgets.warmupRequests) + 1 || floors.length;
+  const warmupBlocks = Math.min(floors.length, Math.max(byShare, Math.min(byCount, Math.floor(floors.length * 0.75))));
   const measured = floors.slice(warmupBlocks);
   const base = floors[Math.max(0, warmupBlocks - 1)]?.bytes ?? 0;
   const endBytes = floors.at(-1)?.bytes ?? 0;

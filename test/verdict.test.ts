@@ -45,7 +45,7 @@ test('1 KB per request is a leak, with the rate reported', () => {
 });
 
 test('growth that levels off (a bounded cache) passes and says where it flattened', () => {
-  const trend = memoryTrend(series(600_000, (r) => Math.min(r, 250_000) * 200));
+  const trend = memoryTrend(series(600_000, (r) => Math.min(r, 250_000) * 400));
   assert.equal(trend.shape, 'levels off');
   assert.ok(trend.levelsOffAt && trend.levelsOffAt.bytes > 10 * MB);
   assert.equal(leakVerdict(trend).pass, true);
@@ -84,8 +84,8 @@ test('sparkline squeezes a long series and draws flat as flat', () => {
 });
 
 test('growth that slows down in a short run is unclear, neither PASS nor FAIL', () => {
-  // V8 warming up: fast at first, slower later, still climbing at the end of a 20,000-request run.
-  const trend = memoryTrend(series(20_000, (r) => Math.sqrt(r / 20_000) * 30 * MB, 0.5 * MB));
+  // Settling like V8 does, fast at first and slower later, still climbing at the end of a short run.
+  const trend = memoryTrend(series(60_000, (r) => (1 - Math.exp(-r / 20_000)) * 80 * MB, 0.5 * MB));
   assert.equal(trend.shape, 'unclear');
 });
 
