@@ -63,6 +63,8 @@ export interface Trend {
   /** Blocks judged (the last few are left out, see keptMemory), and how many of them were warm-up. */
   blocks: number;
   warmupBlocks: number;
+  /** Marked falls of the floors after warm-up (counted when deciding whether growth is a leak). */
+  collections?: number;
   /** The smallest growth per request this run could have called a leak. */
   detectableBytesPerRequest: number;
   /** Where a rising series flattened: bytes above baseline, and after how many requests. */
@@ -103,6 +105,21 @@ export function keptMemory(floors: Point[]): Point[] {
   return kept.slice(0, Math.max(0, kept.length - Math.max(2, Math.round(kept.length / 12))));
 }
 
+/** How many times the floors fell markedly (a major garbage collection giving memory back). */
+export function collections(floors: Point[]): number {
+  let drops = 0;
+  let peak = -Infinity;
+  for (const p of floors) {
+    if (peak - p.bytes > Math.max(2 * 1024 * 1024, 0.03 * peak)) {
+      drops++;
+      peak = p.bytes;
+    } else {
+      peak = Math.max(peak, p.bytes);
+    }
+  }
+  return drops;
+}
+
 export function memoryTrend(blockFloors: Point[], budgets: Budgets = DEFAULT_BUDGETS): Trend {
   const floors = keptMemory(blockFloors);
   const byShare = Math.ceil(floors.length * budgets.warmupFraction);
@@ -140,7 +157,14 @@ export function memoryTrend(blockFloors: Point[], budgets: Budgets = DEFAULT_BUD
   const judged = { ...trend, detectableBytesPerRequest: detectable };
 
   // Still climbing in the second half at a good share of the first half's pace: a leak.
-  if (over(late, span / 2) && late >= 0.5 * early) return { ...judged, shape: 'rising' };
+  if (over(late, span / 2) && late >= 0.5 * early) {
+    // A clean server under load can take longer than the run to finish one saw-tooth (V8 collecting every
+    // ten seconds on a busy machine), and a rising stretch of it looks like a leak. Growth is called a leak
+    // when it has outlasted two collections, or is far too large for a saw-tooth.
+    const drops = collections(blockFloors.slice(warmupBlocks));
+    const decisive = drops >= 2 || growth > 3 * significant;
+    return { ...judged, collections: drops, shape: decisive ? 'rising' : 'unclear' };
+  }
   const rose = endBytes - base > significant;
   if (!over(slope, span) && !over(early, span / 2) && !over(late, span / 2) && !rose) return { ...judged, shape: 'flat' };
   // Growth that stopped: something filled up (a bounded cache) or V8 finished warming up. Only when the

@@ -145,8 +145,9 @@ export function judge(results: Results, run: HammerResult, trend: Trend | null, 
   }
   if (trend && trend.shape === 'unclear') {
     results.verdict = 'error';
-    results.reasons.push(`cannot tell warm-up from a leak in a run this short: memory grew ${formatBytes(trend.growth)} over `
-      + `${trend.measuredRequests.toLocaleString('en-US')} requests after warm-up, but not steadily; run longer (a longer --duration or more --requests)`);
+    results.reasons.push(`cannot tell a leak from a heap still settling: memory grew ${formatBytes(trend.growth)} over `
+      + `${trend.measuredRequests.toLocaleString('en-US')} requests after warm-up, but with too few garbage collections or too uneven a climb to be sure; `
+      + 'run longer (a longer --duration or more --requests)');
     return;
   }
   if (trend && trend.shape === 'too short') {
