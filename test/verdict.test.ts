@@ -1,5 +1,6 @@
 // The statistics alone: recorded or synthetic series in, the same verdict every time.
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { leakVerdict, memoryTrend, median, theilSen, type Point } from '../src/verdict.js';
 import { Histogram } from '../src/latency.js';
@@ -94,4 +95,23 @@ test('a PASS says how small a leak the run could have seen', () => {
   const short = memoryTrend(series(40_000, () => 0));
   assert.ok(long.detectableBytesPerRequest < 100);
   assert.ok(short.detectableBytesPerRequest > 200);
+});
+
+// Series recorded from real runs against the fixture servers: the same verdict every time.
+function recorded(name: string) {
+  const file = new URL(`../../test/recorded/${name}.json`, import.meta.url);
+  const data = JSON.parse(readFileSync(file, 'utf8'));
+  return memoryTrend(data.floors.map(([requests, bytes]: [number, number]) => ({ requests, bytes })));
+}
+
+test('recorded runs: leaks rise or ask for a longer run, clean servers are flat, a slow saw-tooth is no leak', () => {
+  assert.equal(recorded('burst-leak').shape, 'rising');
+  // 1.3 KB per call, but only 86,000 calls on a machine busy with other work and no marked collection:
+  // never a PASS; "run longer".
+  assert.equal(recorded('heap-leak-busy-machine').shape, 'unclear');
+  assert.equal(recorded('clean').shape, 'flat');
+  assert.equal(recorded('bounded-cache').shape, 'flat');
+  // 1 MB of garbage per call on a machine busy with other work: V8 collected once in ten seconds, and the
+  // run ended on a 36 MB climb.
+  assert.equal(recorded('garbage-slow-sawtooth').shape, 'unclear');
 });
