@@ -222,7 +222,8 @@ async function main(argv: string[]): Promise<number> {
       results.reasons.push(err.message);
     } else {
       results.verdict = 'error';
-      results.reasons.push(`mcp-hammer hit a bug: ${(err as Error)?.stack ?? err}; please report it`);
+      results.reasons.push(`mcp-hammer hit a bug (${String(err).split('\n')[0]}); please report it, with the results file`);
+      results.bug = (err as Error)?.stack ?? String(err);
     }
   }
   killAll();

@@ -37,6 +37,8 @@ export interface HammerOptions {
   maxSeconds?: number;
   timeoutMs: number;
   blockMs: number;
+  /** Also end a block after this many requests (for runs bounded by count, whose length in time is unknown). */
+  blockRequests?: number;
   sampleMs: number;
   sampler: Sampler;
   signal?: AbortSignal;
@@ -135,6 +137,8 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   // The gate closes at a block boundary; workers wait at it until the floor has been taken.
   let gate: Promise<void> | null = null;
   let drained: (() => void) | null = null;
+  let blockFull: (() => void) | null = null;
+  let nextBlockAt = Infinity;
 
   const record = (outcome: Outcome) => {
     done++;
@@ -164,6 +168,7 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
       const call = o.callFor(issued++);
       const outcome = await o.conn.request(call.method, call.paramsJson);
       record(outcome);
+      if (done >= nextBlockAt && blockFull) blockFull();
       // The connection is gone (the server closed its stdout or exited): without this stop, every further
       // request would fail at once and the loop would spin in microtasks, starving the event loop.
       if (outcome.kind === 'closed') stop('exited');
@@ -209,13 +214,17 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   // Block boundaries: close the gate, wait for in-flight requests to finish, take the floor, open the gate.
   const blocks = (async () => {
     while (!stopReason) {
-      await Promise.race([new Promise((r) => setTimeout(r, o.blockMs)), whenStopped]);
+      const quota = new Promise<void>((r) => { blockFull = r; });
+      nextBlockAt = o.blockRequests ? done + o.blockRequests : Infinity;
+      await Promise.race([new Promise((r) => setTimeout(r, o.blockMs)), quota, whenStopped]);
+      blockFull = null;
       if (stopReason) break;
       let open!: () => void;
       gate = new Promise<void>((r) => { open = r; });
       if (o.conn.inFlight() > 0) {
         const quiet = new Promise<void>((r) => { drained = r; });
-        await Promise.race([quiet, whenStopped, new Promise((r) => setTimeout(r, o.timeoutMs + 100))]);
+        // A slow call must not stall the run: after a second the floor is taken with it still in flight.
+        await Promise.race([quiet, whenStopped, new Promise((r) => setTimeout(r, Math.min(o.timeoutMs, 1000)))]);
         drained = null;
       }
       if (!stopReason) {

@@ -43,13 +43,19 @@ export interface Results {
     baselineRss: number;
     endRss: number;
     bytesPerRequest: number;
+    firstHalfBytesPerRequest: number;
+    secondHalfBytesPerRequest: number;
     bytesPerMillionRequests: number;
     shape: string;
     noise: number;
+    /** The smallest growth per request the run could have called a leak (null when too short). */
+    detectableBytesPerRequest: number | null;
     warmupRequests: number;
     levelsOffAt?: { bytes: number; requests: number };
     /** [seconds, requests, bytes, rssBytes] */
     samples: [number, number, number, number][];
+    /** Each block's floor: [requests, bytes], the series the verdict is computed from. */
+    floors: [number, number][];
   };
   [extra: string]: unknown;
 }
@@ -138,15 +144,18 @@ export function statusLines(r: Results, path: string | null, colour: boolean): s
 export function renderMemory(r: Results, path: string | null, colour: boolean): string {
   const lines = [`Memory Test (${n(r.requests)} requests, ${formatDuration(r.durationSeconds)}, ${n(r.requestsPerSecond)} req/s)`];
   const m = r.memory;
-  if (m && m.samples.length) {
+  if (m && m.floors.length) {
     lines.push(`Start: ${mb(m.baseline)} (after warm-up; RSS ${mb(m.baselineRss)})`);
     lines.push(`End: ${mb(m.end)} (RSS ${mb(m.endRss)})`);
-    if (m.shape !== 'too short') {
+    if (m.shape !== 'too short' && m.shape !== 'unclear') {
       const per = m.bytesPerRequest;
       const shape = m.shape === 'levels off' && m.levelsOffAt
         ? `levels off at ~${formatBytes(m.levelsOffAt.bytes)} above baseline after ~${n(m.levelsOffAt.requests)} requests`
         : m.shape;
       lines.push(`Growth: ${(per / 1024).toFixed(2)} KB/request (${formatBytes(m.bytesPerMillionRequests)} per million requests), ${shape}`);
+      if (r.verdict === 'pass' && m.detectableBytesPerRequest !== null && m.detectableBytesPerRequest > 256) {
+        lines.push(`        (a run this short shows leaks of ${formatBytes(m.detectableBytesPerRequest)}/request or more; run longer to see smaller ones)`);
+      }
     }
     lines.push(sparkline(m.samples.map((s) => s[2])));
   }

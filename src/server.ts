@@ -38,6 +38,7 @@ export function startServer(command: string, args: string[]): Promise<ServerProc
     detached: true,
   });
   let tail = '';
+  const stderrClosed = new Promise<void>((r) => child.stderr!.once('close', r));
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => {
     tail = (tail + text).slice(-TAIL_BYTES);
@@ -69,7 +70,10 @@ export function startServer(command: string, args: string[]): Promise<ServerProc
         exit: () => exit,
         stderrTail: () => tail.split('\n').filter((l) => l.trim()).slice(-20),
         knownPids,
-        stop: (graceMs = 2000) => stopTree(pid, knownPids, exited, () => exit !== undefined, child, graceMs),
+        stop: async (graceMs = 2000) => {
+          await stopTree(pid, knownPids, exited, () => exit !== undefined, child, graceMs);
+          await drain(stderrClosed);
+        },
       });
     });
   });
@@ -111,6 +115,11 @@ async function stopTree(pid: number, known: Set<number>, exited: Promise<Exit>, 
   await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
 }
 
+/** Wait (briefly) until everything the server wrote to stderr has been read, such as its dying words. */
+function drain(closed: Promise<void>): Promise<unknown> {
+  return Promise.race([closed, new Promise((r) => setTimeout(r, 500))]);
+}
+
 /** SIGKILL to the group and every known member; synchronous, for exit handlers. */
 export function killTreeNow(pid: number, known: Set<number>): void {
   signal(-pid, 'SIGKILL');
@@ -140,9 +149,8 @@ export async function openTarget(command: string, args: string[],
   try {
     const info = await Promise.race([
       handshake(conn),
-      server.exited.then((e) => {
-        const tail = server.stderrTail().slice(-3).join(' | ');
-        throw new CannotRun(`the server exited before the MCP handshake finished (${describeExit(e)})${tail ? `: ${tail}` : ''}`);
+      server.exited.then(() => {
+        throw new CannotRun('the server exited before the MCP handshake finished');
       }),
       new Promise<never>((_, reject) => {
         o.signal?.addEventListener('abort', () => reject(new Interrupted('interrupted while starting the server')), { once: true });
@@ -155,7 +163,13 @@ export async function openTarget(command: string, args: string[],
     conn.setTimeoutMs(o.timeoutMs);
     return { server, conn, info };
   } catch (err) {
+    // A server that dies closes its stdout first; its exit code and last words say more than "closed".
+    const exit = await Promise.race([server.exited, new Promise<undefined>((r) => setTimeout(r, 500))]);
     await endServer(server);
+    if (exit && !(err instanceof Interrupted)) {
+      const tail = server.stderrTail().slice(-3).join(' | ');
+      throw new CannotRun(`the server exited before the MCP handshake finished (${describeExit(exit)})${tail ? `: ${tail}` : ''}`);
+    }
     throw err;
   } finally {
     clearTimeout(timer);
