@@ -2,7 +2,7 @@
 // server refuses calls as throttled (or the top rate is reached), a hold above the limit, and probes at a
 // low rate until a call is let in again, honouring retry hints (see rateverdict.ts for the rule).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { chooseCalls, type Call } from '../calls.js';
+import { chooseCalls, preflight, type Call } from '../calls.js';
 import type { HammerResult } from '../hammer.js';
 import { countAsFailures, newTally, sendAtRate, shoot, type Clock, type Shot, type Tally } from '../openloop.js';
 import { burstBefore, fellBehind, formatRate, quantile, rateVerdict, summarize, sustainedRate, type RateFindings, type StepPhase, type StepSummary } from '../rateverdict.js';
@@ -25,8 +25,11 @@ export async function ratelimitTest(opts: Options, ctx: RunContext, results: Res
   const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal });
   try {
     describeTarget(results, target);
-    const { calls, notice } = chooseCalls(target.info, opts.tools, opts.toolArgs);
-    if (notice) results.warnings.push(notice);
+    const choice = chooseCalls(target.info, opts.tools, opts.toolArgs);
+    if (choice.notice) results.warnings.push(choice.notice);
+    // One trial call each, before the clock starts: a default tool that fails or is slow is left out.
+    const { calls, notices } = await preflight(target.conn, choice.calls, opts.tools.length > 0, Math.min(opts.timeoutMs, 2000));
+    results.warnings.push(...notices);
     results.calls = calls.map(({ method, tool, arguments: a }) => ({ method, tool, arguments: a }));
     const top = opts.maxRate ?? DEFAULT_TOP_RATE;
     announce(opts, results, top);
@@ -136,7 +139,8 @@ async function probeLimit(target: Target, firstCalls: Call[], top: number, opts:
 
 /**
  * Leave out calls that failed every time at the baseline rate while others succeeded every time: they are
- * broken (wrong arguments, say), not limited, and their errors must not pass for throttling.
+ * broken (wrong arguments, say), not limited, and their errors must not pass for throttling. The preflight
+ * has left out such default tools already; this catches named ones, and those that failed only later.
  */
 function brokenCalls(calls: Call[], baseline: Shot[], rate: number, results: Results): Set<number> {
   const by = calls.map((_, i) => baseline.filter((s) => s.call === i));
