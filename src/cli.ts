@@ -29,6 +29,8 @@ Options:
   --startup-timeout <time> time for the server to finish the MCP handshake (default 30s)
   --out <dir>              results folder (default: results)
   --json                   also print the results JSON on stdout
+  --heap                   Node.js servers: watch the JS heap through the inspector (loopback only) and
+                           name what grew, with the file and line that allocated it
   --vary <property>        cache: argument to make unique, repeatable (default: every string argument)
   --max-rate <n>           ratelimit: highest offered rate in requests/s
   --recovery-timeout <time> ratelimit: how long to wait for the limiter to let requests in again (default 2m)
@@ -59,6 +61,8 @@ export interface Options {
   startupMs: number;
   out: string;
   json: boolean;
+  /** Watch the server's JavaScript heap through the Node.js inspector. */
+  heap: boolean;
   vary: string[];
   maxRate?: number;
   recoveryTimeoutMs: number;
@@ -109,6 +113,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
         'startup-timeout': { type: 'string', default: DEFAULTS['startup-timeout'] },
         out: { type: 'string', default: DEFAULTS.out },
         json: { type: 'boolean', default: false },
+        heap: { type: 'boolean', default: false },
         vary: { type: 'string', multiple: true, default: [] },
         'max-rate': { type: 'string' },
         'recovery-timeout': { type: 'string', default: DEFAULTS['recovery-timeout'] },
@@ -145,6 +150,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
     startupMs: parseDuration(v['startup-timeout'], 'startup-timeout'),
     out: v.out,
     json: v.json,
+    heap: v.heap,
     vary: v.vary,
     maxRate,
     recoveryTimeoutMs: parseDuration(v['recovery-timeout'], 'recovery-timeout'),

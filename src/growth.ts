@@ -172,9 +172,11 @@ const COLLECTIONS: Record<string, number> = { Map: 2, Set: 1 };
 
 /**
  * What appeared since the object id `sinceId` and is still alive, by kind, largest first. Groups smaller
- * than `minBytes` are left out.
+ * than `minBytes` are left out. Allocation stacks are read only from objects numbered above
+ * `trackedSince`: those allocated while allocations were tracked.
  */
-export function heapGrowth(s: Snapshot, sinceId: number, o: { minBytes?: number; top?: number; cwd?: string } = {}): Growth[] {
+export function heapGrowth(s: Snapshot, sinceId: number,
+  o: { trackedSince?: number; minBytes?: number; top?: number; cwd?: string } = {}): Growth[] {
   const g = dominatorTree(s);
   const { nodes, nodeFieldCount: nf, field } = s;
   const typeOf = (v: number) => s.nodeTypes[nodes[v * nf + field.type]];
@@ -222,7 +224,8 @@ export function heapGrowth(s: Snapshot, sinceId: number, o: { minBytes?: number;
       bytes: Math.round(gr.bytes),
       count: gr.collection !== undefined ? entryCount(s, g, gr.collection, new Set(gr.members)) : gr.members.length,
     };
-    const site = allocationSite(s, traces, gr.members, g.retained, o.cwd);
+    const traced = gr.members.filter((v) => nodes[v * nf + field.id] > (o.trackedSince ?? 0));
+    const site = allocationSite(s, traces, traced, g.retained, o.cwd);
     if (site) Object.assign(out, site);
     if (gr.name === 'Closure') {
       const at = closureLocation(s, largest, o.cwd);

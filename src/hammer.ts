@@ -42,6 +42,8 @@ export interface HammerOptions {
   signal?: AbortSignal;
   serverExited: Promise<Exit>;
   onProgress?: (p: Progress) => void;
+  /** Called at each block boundary, with no request in flight, before the floor is read (--heap). */
+  atFloor?: (p: { requests: number; fraction: number }) => Promise<void>;
   now?: () => number;
 }
 
@@ -96,7 +98,11 @@ export function describeError(outcome: Outcome): string {
 }
 
 export async function hammer(o: HammerOptions): Promise<HammerResult> {
-  const now = o.now ?? (() => performance.now());
+  const clock = o.now ?? (() => performance.now());
+  // Time spent in atFloor (heap snapshots, forced GCs) is not part of the run: the run keeps its blocks,
+  // its warm-up and its length in load, and the pauses are reported by whoever made them.
+  let paused = 0;
+  const now = () => clock() - paused;
   const start = now();
   const hist = new Histogram();
   const errors: Partial<Record<ErrorClass, ErrorCount>> = {};
@@ -217,6 +223,11 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
         const quiet = new Promise<void>((r) => { drained = r; });
         await Promise.race([quiet, whenStopped, new Promise((r) => setTimeout(r, o.timeoutMs + 100))]);
         drained = null;
+      }
+      if (!stopReason && o.atFloor) {
+        const pausedAt = clock();
+        await o.atFloor({ requests: done, fraction: progress().fraction });
+        paused += clock() - pausedAt;
       }
       if (!stopReason) {
         while (sampling) await new Promise((r) => setTimeout(r, 1));
