@@ -17,6 +17,7 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Result
     describeTarget(results, target);
     const noHeap = await heap?.attach();
     if (noHeap) results.warnings.push(noHeap);
+    const watching = heap && !noHeap;
     const { calls, notice } = chooseCalls(target.info, opts.tools, opts.toolArgs);
     if (notice) results.warnings.push(notice);
     results.calls = calls.map(({ method, tool, arguments: a }) => ({ method, tool, arguments: a }));
@@ -37,7 +38,7 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Result
       atFloor: heap?.atFloor,
     });
     progress.done();
-    if (heap && run.stopReason === 'done') process.stderr.write('Heap: probing where allocations come from, then the end snapshot...\n');
+    if (watching && run.stopReason === 'done') process.stderr.write('Heap: probing where allocations come from, then the end snapshot...\n');
     const heapResults = run.stopReason === 'done' ? await heap?.finish({ ...opts, target, callFor: (i) => calls[i % calls.length], requests: run.requests, signal: ctx.signal }) : null;
     heap?.close();
     await endServer(target.server);
