@@ -102,6 +102,7 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   // Time spent in atFloor (heap snapshots, forced GCs) is not part of the run: the run keeps its blocks,
   // its warm-up and its length in load, and the pauses are reported by whoever made them.
   let paused = 0;
+  let pausing = false;
   const now = () => clock() - paused;
   const start = now();
   const hist = new Histogram();
@@ -190,7 +191,7 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   // Periodic sampling, progress and the silence check, on one timer.
   let sampling = false;
   const ticker = setInterval(async () => {
-    if (sampling || stopReason) return;
+    if (sampling || stopReason || pausing) return;
     sampling = true;
     try {
       await takeSample();
@@ -226,7 +227,9 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
       }
       if (!stopReason && o.atFloor) {
         const pausedAt = clock();
+        pausing = true;
         await o.atFloor({ requests: done, fraction: progress().fraction });
+        pausing = false;
         paused += clock() - pausedAt;
       }
       if (!stopReason) {
