@@ -99,7 +99,7 @@ export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
   let gcMs = 0;
   let snapshotMs = 0;
   const results: HeapResults = {
-    signal: 'JavaScript heap of the process serving the requests, after a forced full GC',
+    signal: 'JavaScript heap and ArrayBuffers of the process serving the requests, after a forced full GC',
     series: [], probeRequests: 0, growth: [], minBytes: MIN_GROWTH_BYTES, seconds: { snapshots: 0, gc: 0, probe: 0 },
   };
 
@@ -150,7 +150,12 @@ export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
     const t = performance.now();
     await inspector.send('HeapProfiler.collectGarbage', {}, 60_000);
     gcMs += performance.now() - t;
-    return (await inspector.send('Runtime.getHeapUsage')).usedSize;
+    // The memory of ArrayBuffers (Buffers) lies outside the JavaScript heap, but is kept alive by it: a
+    // Buffer kept per call must count, or this signal would call such a leak flat.
+    const r = await inspector.send('Runtime.evaluate', {
+      expression: '(() => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; })()', returnByValue: true,
+    }, 10_000);
+    return r.result.value as number;
   };
 
   const snapshot = async (inspector: Inspector): Promise<Snapshot> => {
@@ -235,6 +240,13 @@ export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
         const fresh = await inspector.send('Runtime.evaluate', { expression: '({})', objectGroup: 'mcp-hammer' });
         const trackedSince = Number((await inspector.send('HeapProfiler.getHeapObjectId', { objectId: fresh.result.objectId })).heapSnapshotObjectId);
         await inspector.send('Runtime.releaseObjectGroup', { objectGroup: 'mcp-hammer' });
+        // Hot functions are optimised (and inlined) again within seconds: drop optimised code every
+        // 200 ms of the probe, so that most allocations see every frame.
+        const deopt = setInterval(() => {
+          inspector.send('Profiler.stopPreciseCoverage')
+            .then(() => inspector.send('Profiler.startPreciseCoverage', { callCount: true, detailed: false }))
+            .catch(() => {});
+        }, 200);
         const t = performance.now();
         const probe = await hammer({
           conn: o.target.conn,
@@ -249,6 +261,7 @@ export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
           signal: o.signal,
           serverExited: o.target.server.exited,
         });
+        clearInterval(deopt);
         results.seconds.probe = round((performance.now() - t) / 1000);
         results.probeRequests = probe.requests;
         if (probe.stopReason !== 'done') {
