@@ -14,15 +14,16 @@ import type { HeapResults } from '../src/heap.js';
 /** A snapshot's JSON text, taken through the inspector of a real `node -e` process. */
 async function realSnapshotText(): Promise<string> {
   const child = spawn(process.execPath, ['--inspect=127.0.0.1:0', '-e',
-    'globalThis.kept = new Map([["k\\"ey\\u00e9", { text: "v".repeat(50) }]]); setInterval(() => {}, 1000);'],
+    'globalThis.kept = new Map([["k\\"ey\\u00e9", { text: "v".repeat(50) }]]); console.error("ready"); setInterval(() => {}, 1000);'],
   { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let text = '';
       child.stderr!.setEncoding('utf8').on('data', (d: string) => {
         text += d;
+        // The inspector listens before the script runs: wait until the script has made what it keeps.
         const m = /Debugger listening on (ws:\/\/\S+)/.exec(text);
-        if (m) resolve(m[1]);
+        if (m && /^ready$/m.test(text)) resolve(m[1]);
       });
       setTimeout(() => reject(new Error('no inspector address')), 10_000);
     });
