@@ -30,6 +30,8 @@ Options:
   --startup-timeout <time> time for the server to finish the MCP handshake (default 30s)
   --out <dir>              results folder (default: results)
   --json                   also print the results JSON on stdout
+  --heap                   Node.js servers: watch the JS heap through the inspector (loopback only) and
+                           name what grew, with the file and line that allocated it
   --vary <property>        cache: argument to make unique, repeatable (default: every string argument)
   --max-rate <n>           ratelimit: highest offered rate in requests/s
   --recovery-timeout <time> ratelimit: how long to wait for the limiter to let requests in again (default 2m)
@@ -60,6 +62,8 @@ export interface Options {
   startupMs: number;
   out: string;
   json: boolean;
+  /** Watch the server's JavaScript heap through the Node.js inspector. */
+  heap: boolean;
   vary: string[];
   maxRate?: number;
   recoveryTimeoutMs: number;
@@ -110,6 +114,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
         'startup-timeout': { type: 'string', default: DEFAULTS['startup-timeout'] },
         out: { type: 'string', default: DEFAULTS.out },
         json: { type: 'boolean', default: false },
+        heap: { type: 'boolean', default: false },
         vary: { type: 'string', multiple: true, default: [] },
         'max-rate': { type: 'string' },
         'recovery-timeout': { type: 'string', default: DEFAULTS['recovery-timeout'] },
@@ -127,6 +132,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
   if (!test) throw new CannotRun('name a test: mcp-hammer memory, cache or ratelimit (see mcp-hammer --help)');
   if (!TESTS.includes(test as TestName)) throw new CannotRun(`unknown test '${test}'; choose memory, cache or ratelimit`);
   if (extra.length) throw new CannotRun(`unexpected argument '${extra[0]}'; put the server command after --, e.g. mcp-hammer ${test} -- node server.js`);
+  if (v.heap && test === 'ratelimit') throw new CannotRun('--heap works with the memory and cache tests, not ratelimit');
   const requests = v.requests === undefined ? undefined : parseCount(v.requests, 'requests');
   const durationMs = v.duration === undefined ? (requests === undefined ? parseDuration(DEFAULTS.duration, 'duration') : undefined)
     : parseDuration(v.duration, 'duration');
@@ -146,6 +152,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
     startupMs: parseDuration(v['startup-timeout'], 'startup-timeout'),
     out: v.out,
     json: v.json,
+    heap: v.heap,
     vary: v.vary,
     maxRate,
     recoveryTimeoutMs: parseDuration(v['recovery-timeout'], 'recovery-timeout'),

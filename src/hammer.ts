@@ -44,6 +44,8 @@ export interface HammerOptions {
   signal?: AbortSignal;
   serverExited: Promise<Exit>;
   onProgress?: (p: Progress) => void;
+  /** Called at each block boundary, with no request in flight, before the floor is read (--heap). */
+  atFloor?: (p: { requests: number; fraction: number }) => Promise<void>;
   now?: () => number;
 }
 
@@ -98,7 +100,12 @@ export function describeError(outcome: Outcome): string {
 }
 
 export async function hammer(o: HammerOptions): Promise<HammerResult> {
-  const now = o.now ?? (() => performance.now());
+  const clock = o.now ?? (() => performance.now());
+  // Time spent in atFloor (heap snapshots, forced GCs) is not part of the run: the run keeps its blocks,
+  // its warm-up and its length in load, and the pauses are reported by whoever made them.
+  let paused = 0;
+  let pausing = false;
+  const now = () => clock() - paused;
   const start = now();
   const hist = new Histogram();
   const errors: Partial<Record<ErrorClass, ErrorCount>> = {};
@@ -189,7 +196,7 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   // Periodic sampling, progress and the silence check, on one timer.
   let sampling = false;
   const ticker = setInterval(async () => {
-    if (sampling || stopReason) return;
+    if (sampling || stopReason || pausing) return;
     sampling = true;
     try {
       await takeSample();
@@ -226,6 +233,13 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
         // A slow call must not stall the run: after a second the floor is taken with it still in flight.
         await Promise.race([quiet, whenStopped, new Promise((r) => setTimeout(r, Math.min(o.timeoutMs, 1000)))]);
         drained = null;
+      }
+      if (!stopReason && o.atFloor) {
+        const pausedAt = clock();
+        pausing = true;
+        await o.atFloor({ requests: done, fraction: progress().fraction });
+        pausing = false;
+        paused += clock() - pausedAt;
       }
       if (!stopReason) {
         while (sampling) await new Promise((r) => setTimeout(r, 1));

@@ -8,6 +8,8 @@ import { formatBytes, MB } from './verdict.js';
 import { formatRate, formatWait, type RateFindings } from './rateverdict.js';
 import { describeThrottle } from './throttle.js';
 import { CannotRun } from './errors.js';
+import type { HeapResults } from './heap.js';
+import { heapLines } from './heapreport.js';
 import { VERSION } from './version.js';
 
 export type VerdictName = 'pass' | 'fail' | 'error' | 'interrupted';
@@ -52,11 +54,14 @@ export interface Results {
     detectableBytesPerRequest: number | null;
     warmupRequests: number;
     levelsOffAt?: { bytes: number; requests: number };
+    /** With --heap: the signal that decided the verdict ('process memory', 'heap after GC' or 'both'). */
+    decidedBy?: string;
     /** [seconds, requests, bytes, rssBytes] */
     samples: [number, number, number, number][];
     /** Each block's floor: [requests, bytes], the series the verdict is computed from. */
     floors: [number, number][];
   };
+  heap?: HeapResults;
   [extra: string]: unknown;
 }
 
@@ -133,6 +138,7 @@ export function statusLines(r: Results, path: string | null, colour: boolean): s
   }[r.verdict];
   const lines = [`Status: ${status}${r.reasons.length ? `  ${r.reasons[0]}` : ''}`];
   for (const reason of r.reasons.slice(1)) lines.push(`        ${reason}`);
+  if (r.heap) lines.push(...heapLines(r.heap, r.memory?.decidedBy));
   for (const warning of r.warnings) lines.push(paint(33, `Warning: ${warning}`));
   if (r.server.exit && r.stderrTail.length) {
     lines.push('Server stderr (last lines):', ...r.stderrTail.slice(-5).map((l) => `  ${l.slice(0, 200)}`));

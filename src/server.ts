@@ -28,11 +28,18 @@ export interface ServerProcess {
 
 const TAIL_BYTES = 16 * 1024;
 
+export interface SpawnOptions {
+  /** The server's environment (default: mcp-hammer's own). */
+  env?: NodeJS.ProcessEnv;
+  /** Sees everything the server writes to stderr, from its first byte (--heap reads the inspector's address). */
+  onStderr?: (text: string) => void;
+}
+
 /** Spawns the command; rejects with a CannotRun when it cannot be run at all (not found, not executable). */
-export function startServer(command: string, args: string[]): Promise<ServerProcess> {
+export function startServer(command: string, args: string[], o: SpawnOptions = {}): Promise<ServerProcess> {
   const child = spawn(command, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: process.env,
+    env: o.env ?? process.env,
     // Its own process group: a Ctrl-C in the terminal reaches mcp-hammer only, which then ends the
     // server in order; and the group can be signalled as one.
     detached: true,
@@ -42,6 +49,7 @@ export function startServer(command: string, args: string[]): Promise<ServerProc
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => {
     tail = (tail + text).slice(-TAIL_BYTES);
+    o.onStderr?.(text);
   });
   // Writes to a server that has died fail with EPIPE; the exit is what gets reported.
   child.stdin!.on('error', () => {});
@@ -140,8 +148,8 @@ export const running = new Set<ServerProcess>();
  * done, not that some time has passed. On any failure the tree is ended before the error is thrown.
  */
 export async function openTarget(command: string, args: string[],
-  o: { timeoutMs: number; startupMs: number; signal?: AbortSignal }): Promise<Target> {
-  const server = await startServer(command, args);
+  o: { timeoutMs: number; startupMs: number; signal?: AbortSignal } & SpawnOptions): Promise<Target> {
+  const server = await startServer(command, args, { env: o.env, onStderr: o.onStderr });
   running.add(server);
   const conn = connectStdio(server.child.stdout!, server.child.stdin!, { timeoutMs: o.startupMs });
   server.exited.then(() => conn.close());

@@ -7,13 +7,19 @@ import { progressPrinter, type Results } from '../report.js';
 import { endServer, openTarget, describeExit, type Target } from '../server.js';
 import { formatBytes, leakVerdict, memoryTrend, type Trend } from '../verdict.js';
 import type { Options, RunContext } from '../cli.js';
+import { heapWatch, withoutInspectorLines } from '../heap.js';
+import { chooseSignal, heapTrend, noteSignal } from '../heapverdict.js';
 
 export async function memoryTest(opts: Options, ctx: RunContext, results: Results): Promise<void> {
-  const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal });
+  const heap = opts.heap ? heapWatch() : null;
+  const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal, ...heap?.spawn });
   try {
     // The fault tests need a way to make mcp-hammer fail from inside while a server runs.
     if (process.env.MCP_HAMMER_TEST_BUG) throw new Error('a fault injected by the test suite');
     describeTarget(results, target);
+    const noHeap = await heap?.attach();
+    if (noHeap) results.warnings.push(noHeap);
+    const watching = heap && !noHeap;
     const choice = chooseCalls(target.info, opts.tools, opts.toolArgs);
     if (choice.notice) results.warnings.push(choice.notice);
     const { calls, notices } = await preflight(target.conn, choice.calls, opts.tools.length > 0, Math.min(opts.timeoutMs, 2000));
@@ -33,15 +39,24 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Result
       signal: ctx.signal,
       serverExited: target.server.exited,
       onProgress: progress.update,
+      atFloor: heap?.atFloor,
     });
     progress.done();
+    if (watching && run.stopReason === 'done') process.stderr.write('Heap: probing where allocations come from, then the end snapshot...\n');
+    const heapResults = run.stopReason === 'done' ? await heap?.finish({ ...opts, target, callFor: (i) => calls[i % calls.length], requests: run.requests, signal: ctx.signal }) : null;
+    heap?.close();
     await endServer(target.server);
-    results.stderrTail = target.server.stderrTail();
+    results.stderrTail = heap ? withoutInspectorLines(target.server.stderrTail()) : target.server.stderrTail();
     const trend = memoryTrend(run.floors.map((f) => ({ requests: f.requests, bytes: f.bytes })));
     fillRun(results, run, target);
     fillMemory(results, run, trend);
-    judge(results, run, trend, opts.timeoutMs);
+    if (heapResults) results.heap = heapResults;
+    const heapSignal = heapResults ? heapTrend(heapResults.series) : null;
+    const { trend: deciding, decidedBy } = chooseSignal(trend, heapSignal);
+    judge(results, run, deciding, opts.timeoutMs);
+    if (heapResults) noteSignal(results, decidedBy, heapSignal);
   } finally {
+    heap?.close();
     await endServer(target.server);
   }
 }
