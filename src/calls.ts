@@ -3,6 +3,7 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerInfo } from './session.js';
 import { CannotRun } from './errors.js';
+import { matches, matching } from './pattern.js';
 
 export interface Call {
   method: string;
@@ -135,20 +136,62 @@ function stringFor(schema: Schema, unique?: number): string {
   const u = unique ?? 0;
   let text: string;
   switch (schema.format) {
-    case 'date-time': return new Date(BASE_TIME + u * 1000).toISOString();
-    case 'date': return new Date(BASE_TIME + u * 86_400_000).toISOString().slice(0, 10);
-    case 'time': return new Date(BASE_TIME + u * 1000).toISOString().slice(11, 19);
-    case 'email': text = unique === undefined ? 'user@example.com' : `user${u}@example.com`; break;
+    case 'date-time': text = new Date(BASE_TIME + u * 1000).toISOString(); break;
+    case 'date': text = new Date(BASE_TIME + u * 86_400_000).toISOString().slice(0, 10); break;
+    case 'time': text = new Date(BASE_TIME + u * 1000).toISOString().slice(11, 19); break;
     // Local addresses only: a tool that fetches what it is given must not send traffic off this machine.
-    case 'uri': case 'url': case 'iri': text = unique === undefined ? 'http://localhost/' : `http://localhost/${u}`; break;
-    case 'hostname': return 'localhost';
-    case 'ipv4': return '127.0.0.1';
-    case 'ipv6': return '::1';
-    case 'uuid': return `00000000-0000-4000-8000-${u.toString(16).padStart(12, '0').slice(-12)}`;
-    default: text = unique === undefined ? 'x' : `k${u}`;
+    case 'hostname': text = 'localhost'; break;
+    case 'ipv4': text = '127.0.0.1'; break;
+    case 'ipv6': text = '::1'; break;
+    case 'uuid': text = `00000000-0000-4000-8000-${u.toString(16).padStart(12, '0').slice(-12)}`; break;
+    default: text = fitLength(schema, u, unique === undefined ? plainFor(schema.format) : plainFor(schema.format, u));
   }
-  const min = schema.minLength ?? 0;
-  if (text.length < min) text = text.padEnd(min, 'x');
-  if (schema.maxLength !== undefined && text.length > schema.maxLength) text = text.slice(-schema.maxLength);
+  // A pattern the plain value misses (a code such as ^[A-Z]{3}-\d{4}$): build one from the pattern itself.
+  if (typeof schema.pattern === 'string' && !matches(schema.pattern, text)) text = matching(schema.pattern, u) ?? text;
   return text;
+}
+
+function plainFor(format: unknown, u?: number): string {
+  const tag = u === undefined ? '' : String(u);
+  if (format === 'email') return `user${tag}@example.com`;
+  if (format === 'uri' || format === 'url' || format === 'iri') return `http://localhost/${tag}`;
+  return u === undefined ? 'x' : `k${u}`;
+}
+
+function fitLength(schema: Schema, u: number, text: string): string {
+  // Too long for maxLength: the counter alone, in base 36, keeps values apart in the fewest characters.
+  if (schema.maxLength !== undefined && text.length > schema.maxLength) text = u.toString(36).slice(-schema.maxLength);
+  const min = schema.minLength ?? 0;
+  return text.length < min ? text.padEnd(min, 'x') : text;
+}
+
+// Counters a varied value is tried with: the first thousand, and a spread up to a million, so that a schema
+// whose values repeat (a short maxLength, a fixed-width pattern, a small integer range) is caught.
+const TRIALS = [
+  ...Array.from({ length: 1000 }, (_, i) => i),
+  ...Array.from({ length: 2000 }, (_, i) => 1000 + ((i * 7_919_993) % 999_000)),
+];
+
+/** Why a property cannot take a million different values (an enum, a boolean, a short pattern), or null when it can. */
+export function whyFixed(schema: Schema | undefined): string | null {
+  if (schema && typeof schema === 'object') {
+    if ('const' in schema) return 'it is a constant';
+    if (Array.isArray(schema.enum)) return `it is an enum (${schema.enum.length} values)`;
+    if (schema.type === 'boolean') return 'it is a boolean';
+    if (['hostname', 'ipv4', 'ipv6'].includes(schema.format)) return `its format (${schema.format}) is kept to this machine's own address`;
+  }
+  const seen = new Set<string>();
+  for (const u of TRIALS) {
+    const value = valueFor(schema, u);
+    if (typeof value === 'string' && schema?.pattern && !matches(schema.pattern, value)) {
+      return `no value matching its pattern ${schema.pattern} could be generated`;
+    }
+    if (typeof value === 'string' && (value.length < (schema?.minLength ?? 0) || value.length > (schema?.maxLength ?? Infinity))) {
+      return 'its length limits leave too little room';
+    }
+    const key = JSON.stringify(value);
+    if (seen.has(key)) return 'its schema allows too few different values (a pattern, length limit or range)';
+    seen.add(key);
+  }
+  return null;
 }

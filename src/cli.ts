@@ -4,10 +4,11 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { CannotRun, Interrupted } from './errors.js';
-import { checkResultsFolder, EXIT_CODES, newResults, renderMemory, useColour, writeResults, type Results } from './report.js';
+import { checkResultsFolder, EXIT_CODES, newResults, renderCache, renderMemory, useColour, writeResults, type Results } from './report.js';
 import { killTreeNow, running } from './server.js';
 import { VERSION } from './version.js';
 import { memoryTest } from './stress/memory.js';
+import { cacheTest } from './stress/cache.js';
 
 const HELP = `mcp-hammer ${VERSION}: stress tests for MCP servers
 
@@ -153,7 +154,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
 
 const RUNNERS: Record<TestName, { run: (o: Options, c: RunContext, r: Results) => Promise<void>; render: typeof renderMemory; title: string }> = {
   memory: { run: memoryTest, render: renderMemory, title: 'Memory Test' },
-  cache: { run: notYet, render: renderMemory, title: 'Cache Flood Test' },
+  cache: { run: cacheTest, render: renderCache, title: 'Cache Flood Test' },
   ratelimit: { run: notYet, render: renderMemory, title: 'Rate Limit Test' },
 };
 

@@ -114,6 +114,8 @@ export function memoryTrend(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS)
 export interface Verdict {
   pass: boolean;
   reasons: string[];
+  /** The run could not tell either way (the verdict is then an error, exit 2). */
+  undecided?: boolean;
 }
 
 export const MB = 1024 * 1024;
@@ -134,6 +136,73 @@ export function leakVerdict(trend: Trend): Verdict {
       pass: false,
       reasons: [`memory grows with every request: ${formatBytes(trend.bytesPerRequest)} per request after warm-up, `
         + `${formatBytes(trend.growth)} over ${trend.measuredRequests.toLocaleString('en-US')} requests, still rising`],
+    };
+  }
+  return { pass: true, reasons: [] };
+}
+
+// The cache test. Floods carry a new argument value in every request, so requests are keys: the flood's
+// floors are fitted exactly as the memory test's. Growth per key is only a cache when repeated requests do
+// not grow too: the control phase (one argument set, repeated) measures that per-request growth first.
+
+export interface CacheTrend {
+  flood: Trend;
+  control: Trend;
+  /** The floor before the first new key (the end of the control phase). */
+  before: number;
+  /** Growth per new key beyond what a repeated request grows. */
+  bytesPerKey: number;
+  /** Memory keeps growing but repeated requests grow as fast: a plain leak, not a cache. */
+  plainLeak: boolean;
+  /** Where memory settled, against the level before the first new key, when it rose clearly and stopped. */
+  levelsOffAt?: { bytes: number; keys: number };
+  /** The memory the fitted growth predicts at a million keys. */
+  projectedAtMillionKeys: number;
+}
+
+/** controlFloors: the repeated phase; floodFloors: requests counted from the first new key. */
+export function cacheTrend(controlFloors: Point[], floodFloors: Point[], budgets: Budgets = DEFAULT_BUDGETS): CacheTrend {
+  const control = memoryTrend(controlFloors, budgets);
+  const flood = memoryTrend(floodFloors, budgets);
+  const before = controlFloors.at(-1)?.bytes ?? flood.baseline;
+  const perRequest = control.shape === 'rising' ? control.bytesPerRequest : 0;
+  // A negative share per key means nothing: a repeated request grew faster than a new one.
+  const bytesPerKey = Math.max(0, flood.bytesPerRequest - perRequest);
+  const trend: CacheTrend = {
+    flood, control, before, bytesPerKey,
+    plainLeak: flood.shape === 'rising' && perRequest >= flood.bytesPerRequest / 2,
+    projectedAtMillionKeys: before + bytesPerKey * 1e6,
+  };
+  if (flood.shape === 'rising' || flood.shape === 'too short') return trend;
+  // The level the flood settled at: the median floor of its second half, measured from before the first
+  // new key, so that a cache filled within the flood's own warm-up is seen too. New keys alone lift an
+  // SDK server without any cache by a few MB (more garbage of other shapes), so a rise under the memory
+  // test's total budget is not called a cache.
+  const top = median(floodFloors.slice(floodFloors.length >> 1).map((p) => p.bytes));
+  const rise = top - before;
+  if (rise < Math.max(budgets.totalBytes, 4 * flood.noise)) return trend;
+  const reached = floodFloors.find((p) => p.bytes >= before + 0.9 * rise) ?? floodFloors[floodFloors.length >> 1];
+  return { ...trend, levelsOffAt: { bytes: rise, keys: reached.requests } };
+}
+
+/** Pass/fail for the cache test; rejected is the share of flooded calls the server refused. */
+export function cacheVerdict(c: CacheTrend, rejected: number): Verdict {
+  if (c.flood.shape === 'rising' && c.plainLeak) {
+    return {
+      pass: false,
+      reasons: [`memory grows with every request, new argument values or not: ${formatBytes(c.control.bytesPerRequest)} per repeated request, `
+        + `${formatBytes(c.flood.bytesPerRequest)} per new key: a leak rather than a cache (mcp-hammer memory tests it)`],
+    };
+  }
+  if (c.flood.shape === 'rising') {
+    return { pass: false, reasons: ['unbounded cache: memory grows with every new argument value'] };
+  }
+  if (rejected > 0.5) {
+    return {
+      pass: false,
+      undecided: true,
+      reasons: [`the server rejected most flooded calls (${Math.round(rejected * 100)}%), so its cache was not reached and cannot be judged; `
+        + 'vary arguments it accepts (--vary, --args)'],
     };
   }
   return { pass: true, reasons: [] };

@@ -1,0 +1,182 @@
+// The cache flooding test: a short control phase repeats one argument set, then the flood sends argument
+// values never used before in every request, while the server tree's memory is sampled as in the memory
+// test. Memory that keeps growing with the number of new keys, and not with repeated requests, is an
+// unbounded cache (see cacheTrend in verdict.ts for the rule).
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { chooseCalls } from '../calls.js';
+import type { Connection } from '../client.js';
+import { CannotRun, Interrupted } from '../errors.js';
+import { floodFor, planFlood, type Flood } from '../flood.js';
+import { classify, describeError, hammer, type HammerResult } from '../hammer.js';
+import { treeSampler } from '../memory.js';
+import { progressPrinter, type Results } from '../report.js';
+import { endServer, openTarget } from '../server.js';
+import { cacheTrend, cacheVerdict, type CacheTrend } from '../verdict.js';
+import { blockTiming, describeTarget, fillRun, judge, round, type Target } from './memory.js';
+import type { Options, RunContext } from '../cli.js';
+
+/** The share of the run (time and requests) given to the control phase; the flood has the rest. */
+const CONTROL_SHARE = 0.3;
+
+export async function cacheTest(opts: Options, ctx: RunContext, results: Results): Promise<void> {
+  const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal });
+  try {
+    describeTarget(results, target);
+    const { calls, notice } = chooseCalls(target.info, opts.tools, opts.toolArgs);
+    if (notice) results.warnings.push(notice);
+    const plan = planFlood(calls, target.info.tools, opts.vary);
+    results.warnings.push(...plan.notices);
+    let counter = 0;
+    const floods = await probe(target.conn, plan.floods, target.info.tools, () => counter++, results.warnings, ctx.signal);
+    results.calls = floods.map((f) => ({ method: 'tools/call', tool: f.tool, arguments: f.base, varied: f.varied }));
+    results.varied = [...new Set(floods.flatMap((f) => f.varied))];
+    ctx.announce(results);
+
+    const share = (total: number | undefined, part: number) => (total === undefined ? undefined : Math.max(1, Math.round(total * part)));
+    const common = {
+      conn: target.conn,
+      concurrency: opts.concurrency,
+      timeoutMs: opts.timeoutMs,
+      ...blockTiming(opts.durationSeconds),
+      sampler: treeSampler(target.server.pid),
+      signal: ctx.signal,
+      serverExited: target.server.exited,
+    };
+    const controlProgress = progressPrinter(process.stderr, 'control');
+    const control = await hammer({
+      ...common,
+      callFor: (i) => floods[i % floods.length].control,
+      maxRequests: share(opts.requests, CONTROL_SHARE),
+      maxSeconds: opts.durationSeconds === undefined ? undefined : opts.durationSeconds * CONTROL_SHARE,
+      onProgress: controlProgress.update,
+    });
+    controlProgress.done();
+    let flood: HammerResult | undefined;
+    if (control.stopReason === 'done') {
+      // Every request of the flood takes the next counter value, so no argument set is ever sent twice.
+      const first = counter;
+      const floodProgress = progressPrinter(process.stderr, 'flood');
+      flood = await hammer({
+        ...common,
+        callFor: (i) => floods[i % floods.length].unique(first + i),
+        maxRequests: opts.requests === undefined ? undefined : Math.max(1, opts.requests - control.requests),
+        maxSeconds: opts.durationSeconds === undefined ? undefined : opts.durationSeconds * (1 - CONTROL_SHARE),
+        onProgress: floodProgress.update,
+      });
+      floodProgress.done();
+    }
+    await endServer(target.server);
+    results.stderrTail = target.server.stderrTail();
+    const run = flood ?? control;
+    fillRun(results, run, target);
+    if (control.errorCount > control.requests / 2) {
+      results.warnings.push(`most calls of the control phase failed (${control.errorCount.toLocaleString('en-US')} of ${control.requests.toLocaleString('en-US')}): `
+        + 'its repeated argument set measured the error path');
+    }
+    const trend = flood ? cacheTrend(points(control), points(flood)) : null;
+    fillCache(results, control, flood, trend);
+    const rejected = flood && flood.requests ? flood.errorCount / flood.requests : 0;
+    judge(results, run, trend?.flood ?? null, opts.timeoutMs, () => cacheVerdict(trend!, rejected));
+  } finally {
+    await endServer(target.server);
+  }
+}
+
+const points = (run: HammerResult) => run.floors.map((f) => ({ requests: f.requests, bytes: f.bytes }));
+
+const PROBES = 3;
+
+/**
+ * A few flooded calls per tool before the load. A server that validates its arguments refuses generated
+ * values, and then its cache is never reached: a tool refusing them all is tried again with one varied
+ * property at a time, and left out if it refuses every one. A timeout or a closed connection ends the
+ * probing; the load that follows judges it.
+ */
+async function probe(conn: Connection, floods: Flood[], tools: Tool[], next: () => number, warnings: string[],
+  signal: AbortSignal): Promise<Flood[]> {
+  const kept: Flood[] = [];
+  const refusals: string[] = [];
+  const tryFlood = async (f: Flood): Promise<{ accepted: boolean; error?: string } | null> => {
+    let ok = 0;
+    let error: string | undefined;
+    for (let i = 0; i < PROBES; i++) {
+      if (signal.aborted) throw new Interrupted('interrupted before the load began');
+      const call = f.unique(next());
+      const outcome = await conn.request(call.method, call.paramsJson);
+      if (outcome.kind !== 'answer') return null;
+      if (classify(outcome) === null) ok++;
+      else error ??= describeError(outcome);
+    }
+    return { accepted: ok * 2 > PROBES, error };
+  };
+  for (let n = 0; n < floods.length; n++) {
+    const f = floods[n];
+    const all = await tryFlood(f);
+    if (all === null) return [...kept, ...floods.slice(n)];
+    if (all.accepted) {
+      kept.push(f);
+      continue;
+    }
+    const tool = tools.find((t) => t.name === f.tool)!;
+    const accepted: string[] = [];
+    for (const name of f.varied.length > 1 ? f.varied : []) {
+      const one = await tryFlood(floodFor(tool, f.base, [name]));
+      if (one === null) return [...kept, f, ...floods.slice(n + 1)];
+      if (one.accepted) accepted.push(name);
+    }
+    if (accepted.length) {
+      kept.push(floodFor(tool, f.base, accepted));
+      warnings.push(`${f.tool}: the server refused generated values for ${f.varied.filter((v) => !accepted.includes(v)).join(', ')} `
+        + `(${all.error}), so only ${accepted.join(', ')} ${accepted.length > 1 ? 'are' : 'is'} varied`);
+    } else if (floods.length > 1) {
+      warnings.push(`${f.tool} is left out: the server refused every generated value (${all.error}), so its cache cannot be reached this way`);
+    }
+    if (!accepted.length) refusals.push(`${f.tool}: ${all.error}`);
+  }
+  if (!kept.length) {
+    // Nothing left to flood: the load would measure only the error path.
+    throw new CannotRun(`the server refused every generated value (${refusals.join('; ')}), so no cache can be reached; `
+      + 'vary other arguments (--vary) or give accepted values for the rest (--args)');
+  }
+  return kept;
+}
+
+/** The memory test's fields, over the whole run, plus what the cache test adds. */
+function fillCache(results: Results, control: HammerResult, flood: HammerResult | undefined, trend: CacheTrend | null): void {
+  const offset = control.samples.at(-1) ?? [0, control.requests, 0, 0];
+  const samples = [
+    ...control.samples,
+    ...(flood?.samples ?? []).map(([s, r, b, rss]): [number, number, number, number] => [s + offset[0], r + control.requests, b, rss]),
+  ];
+  const floodFloors = flood?.floors ?? [];
+  const lastFloor = floodFloors.at(-1) ?? control.floors.at(-1);
+  const f = trend?.flood;
+  results.memory = {
+    signal: 'Pss_Anon of the process tree (anonymous memory, shared pages divided among sharers)',
+    baseline: trend?.before ?? control.floors.at(-1)?.bytes ?? 0,
+    end: lastFloor?.bytes ?? samples.at(-1)?.[2] ?? 0,
+    baselineRss: control.floors.at(-1)?.rss ?? 0,
+    endRss: lastFloor?.rss ?? samples.at(-1)?.[3] ?? 0,
+    bytesPerRequest: round(f?.bytesPerRequest ?? 0, 1),
+    bytesPerMillionRequests: Math.round((f?.bytesPerRequest ?? 0) * 1e6),
+    shape: f?.shape ?? 'too short',
+    noise: Math.round(f?.noise ?? 0),
+    warmupRequests: control.requests + (floodFloors[(f?.warmupBlocks ?? 1) - 1]?.requests ?? 0),
+    levelsOffAt: trend?.levelsOffAt && { bytes: trend.levelsOffAt.bytes, requests: control.requests + trend.levelsOffAt.keys },
+    samples: samples.map(([s, r, b, rss]) => [round(s, 2), r, b, rss]),
+  };
+  results.uniqueKeys = flood?.requests ?? 0;
+  results.bytesPerKey = round(trend?.bytesPerKey ?? 0, 1);
+  results.levelsOffAt = trend?.levelsOffAt;
+  results.plainLeak = trend?.plainLeak ?? false;
+  if (trend?.flood.shape === 'rising' && !trend.plainLeak) results.projectedAtMillionKeys = Math.round(trend.projectedAtMillionKeys);
+  results.control = {
+    requests: control.requests,
+    durationSeconds: round(control.durationSeconds, 2),
+    bytesPerRequest: round(trend?.control.bytesPerRequest ?? 0, 1),
+    shape: trend?.control.shape ?? 'too short',
+    errors: control.errors,
+  };
+}
+
+export type { Target };
