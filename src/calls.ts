@@ -144,23 +144,25 @@ function stringFor(schema: Schema, unique?: number): string {
     case 'ipv4': text = '127.0.0.1'; break;
     case 'ipv6': text = '::1'; break;
     case 'uuid': text = `00000000-0000-4000-8000-${u.toString(16).padStart(12, '0').slice(-12)}`; break;
-    default: text = fitLength(schema, u, unique === undefined ? plainFor(schema.format) : plainFor(schema.format, u));
+    default: text = fitLength(schema, u, plainFor(schema, unique));
   }
   // A pattern the plain value misses (a code such as ^[A-Z]{3}-\d{4}$): build one from the pattern itself.
   if (typeof schema.pattern === 'string' && !matches(schema.pattern, text)) text = matching(schema.pattern, u) ?? text;
   return text;
 }
 
-function plainFor(format: unknown, u?: number): string {
+function plainFor(schema: Schema, u?: number): string {
   const tag = u === undefined ? '' : String(u);
-  if (format === 'email') return `user${tag}@example.com`;
-  if (format === 'uri' || format === 'url' || format === 'iri') return `http://localhost/${tag}`;
-  return u === undefined ? 'x' : `k${u}`;
+  if (schema.format === 'email') return `user${tag}@example.com`;
+  if (schema.format === 'uri' || schema.format === 'url' || schema.format === 'iri') return `http://localhost/${tag}`;
+  if (u === undefined) return 'x';
+  // Room for fewer than ten million counters as k1234567: the counter alone in base 36, for every counter
+  // (mixing the two spellings could make one value twice).
+  return (schema.maxLength ?? Infinity) < 8 ? u.toString(36) : `k${u}`;
 }
 
 function fitLength(schema: Schema, u: number, text: string): string {
-  // Too long for maxLength: the counter alone, in base 36, keeps values apart in the fewest characters.
-  if (schema.maxLength !== undefined && text.length > schema.maxLength) text = u.toString(36).slice(-schema.maxLength);
+  if (schema.maxLength !== undefined && text.length > schema.maxLength) text = text.slice(-schema.maxLength);
   const min = schema.minLength ?? 0;
   return text.length < min ? text.padEnd(min, 'x') : text;
 }

@@ -204,6 +204,8 @@ interface Compiled {
   slots: Slot[];
   grower?: Slot;
   capacity: number;
+  /** No $ at the end: the pattern needs only to occur in the value, so anything may follow it. */
+  openEnd: boolean;
 }
 
 const compiled = new Map<string, Compiled | null>();
@@ -213,7 +215,7 @@ function compile(pattern: string): Compiled | null {
   let result: Compiled | null = null;
   try {
     const slots = flatten(richest(parse(pattern)));
-    result = { slots, grower: pickGrower(slots), capacity: slotsCapacity(slots) };
+    result = { slots, grower: pickGrower(slots), capacity: slotsCapacity(slots), openEnd: !/(^|[^\\])\$$/.test(pattern) };
   } catch (err) {
     if (!(err instanceof Unsupported)) throw err;
   }
@@ -239,7 +241,8 @@ export function matching(pattern: string, counter: number): string | null {
     const i = c.slots.indexOf(c.grower);
     parts[i] = digits(rest, c.grower.chars, c.grower.min, c.grower.max);
   }
-  return parts.join('');
+  // The counter after the last '~' tells values apart however small the pattern's own capacity.
+  return c.openEnd ? `${parts.join('')}~${counter}` : parts.join('');
 }
 
 const regexps = new Map<string, RegExp | null>();

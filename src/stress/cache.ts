@@ -75,6 +75,9 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: Results
     }
     const trend = flood ? cacheTrend(points(control), points(flood)) : null;
     fillCache(results, control, flood, trend);
+    if (trend?.flood.shape === 'rising' && trend.control.shape === 'too short') {
+      results.warnings.push('the control phase was too short to tell growth per new key from growth per request; run longer (--duration)');
+    }
     const rejected = flood && flood.requests ? flood.errorCount / flood.requests : 0;
     judge(results, run, trend?.flood ?? null, opts.timeoutMs, () => cacheVerdict(trend!, rejected));
   } finally {
