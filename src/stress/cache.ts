@@ -26,9 +26,10 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: Results
     if (notice) results.warnings.push(notice);
     const plan = planFlood(calls, target.info.tools, opts.vary);
     results.warnings.push(...plan.notices);
-    let counter = 0;
+    // Counter 0 gives the values the control phase repeats where no default exists; the probe and the flood start after it.
+    let counter = 1;
     const floods = await probe(target.conn, plan.floods, target.info.tools, () => counter++, results.warnings, ctx.signal);
-    results.calls = floods.map((f) => ({ method: 'tools/call', tool: f.tool, arguments: f.base, varied: f.varied }));
+    results.calls = floods.map((f) => ({ method: 'tools/call', tool: f.tool, arguments: JSON.parse(f.control.paramsJson!).arguments, varied: f.varied }));
     results.varied = [...new Set(floods.flatMap((f) => f.varied))];
     ctx.announce(results);
 
