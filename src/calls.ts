@@ -144,7 +144,7 @@ function stringFor(schema: Schema, unique?: number): string {
     case 'ipv4': text = '127.0.0.1'; break;
     case 'ipv6': text = '::1'; break;
     case 'uuid': text = `00000000-0000-4000-8000-${u.toString(16).padStart(12, '0').slice(-12)}`; break;
-    default: text = fitLength(schema, u, plainFor(schema, unique));
+    default: text = fitLength(schema, plainFor(schema, unique));
   }
   // A pattern the plain value misses (a code such as ^[A-Z]{3}-\d{4}$): build one from the pattern itself.
   if (typeof schema.pattern === 'string' && !matches(schema.pattern, text)) text = matching(schema.pattern, u) ?? text;
@@ -161,7 +161,7 @@ function plainFor(schema: Schema, u?: number): string {
   return (schema.maxLength ?? Infinity) < 8 ? u.toString(36) : `k${u}`;
 }
 
-function fitLength(schema: Schema, u: number, text: string): string {
+function fitLength(schema: Schema, text: string): string {
   if (schema.maxLength !== undefined && text.length > schema.maxLength) text = text.slice(-schema.maxLength);
   const min = schema.minLength ?? 0;
   return text.length < min ? text.padEnd(min, 'x') : text;

@@ -148,7 +148,7 @@ export function leakVerdict(trend: Trend): Verdict {
 export interface CacheTrend {
   flood: Trend;
   control: Trend;
-  /** The floor before the first new key (the end of the control phase). */
+  /** The level before the first new key: the lowest floor of the control phase's second half. */
   before: number;
   /** Growth per new key beyond what a repeated request grows. */
   bytesPerKey: number;
@@ -164,7 +164,7 @@ export interface CacheTrend {
 export function cacheTrend(controlFloors: Point[], floodFloors: Point[], budgets: Budgets = DEFAULT_BUDGETS): CacheTrend {
   const control = memoryTrend(controlFloors, budgets);
   const flood = memoryTrend(floodFloors, budgets);
-  const before = controlFloors.at(-1)?.bytes ?? flood.baseline;
+  const before = controlFloors.length ? lowestLate(controlFloors) : flood.baseline;
   // The control phase is short, so its growth is not held to the memory test's budgets: it only has to
   // climb clearly above its own scatter, in its second half too (warm-up growth lies in the first), at half
   // the flood's rate or more.
@@ -180,15 +180,22 @@ export function cacheTrend(controlFloors: Point[], floodFloors: Point[], budgets
     projectedAtMillionKeys: before + bytesPerKey * 1e6,
   };
   if (flood.shape === 'rising' || flood.shape === 'too short') return trend;
-  // The level the flood settled at: the median floor of its second half, measured from before the first
-  // new key, so that a cache filled within the flood's own warm-up is seen too. New keys alone lift an
-  // SDK server without any cache by a few MB (more garbage of other shapes), so a rise under the memory
-  // test's total budget is not called a cache.
-  const top = median(floodFloors.slice(floodFloors.length >> 1).map((p) => p.bytes));
-  const rise = top - before;
-  if (rise < Math.max(budgets.totalBytes, 4 * flood.noise)) return trend;
+  // The level the flood settled at, measured from before the first new key, so that a cache filled within
+  // the flood's own warm-up is seen too. New keys alone lift an SDK server without any cache by a few MB
+  // (more garbage of other shapes), so a rise under the memory test's total budget is not called a cache.
+  const rise = lowestLate(floodFloors) - before;
+  if (rise < budgets.totalBytes) return trend;
   const reached = floodFloors.find((p) => p.bytes >= before + 0.9 * rise) ?? floodFloors[floodFloors.length >> 1];
   return { ...trend, levelsOffAt: { bytes: rise, keys: reached.requests } };
+}
+
+/**
+ * The lowest floor of the second half of a phase: the level it settles at. A cache that evicts large
+ * entries makes old garbage, and the heap then saw-tooths over several seconds, longer than a block: only
+ * the lowest floors are after a full collection.
+ */
+function lowestLate(floors: Point[]): number {
+  return Math.min(...floors.slice(floors.length >> 1).map((p) => p.bytes));
 }
 
 /** Pass/fail for the cache test; rejected is the share of flooded calls the server refused. */

@@ -51,6 +51,13 @@ test('a cache that fills up and stops passes and says at what size, from the lev
   assert.equal(cacheVerdict(c, 0).pass, true);
 });
 
+test('a large cache churning old garbage saw-tooths over many blocks; its size is read from the lowest floors', () => {
+  // 50 MB of cache, plus garbage climbing 0..140 MB over 12 blocks before each full collection.
+  const c = cacheTrend(flat, floors(34, 1200, (k) => 50 * MB + ((k / 1200) % 12) * 12 * MB));
+  assert.equal(cacheVerdict(c, 0).pass, true);
+  assert.ok(c.levelsOffAt && Math.abs(c.levelsOffAt.bytes - 50 * MB) < 2 * MB, JSON.stringify(c.levelsOffAt));
+});
+
 test('a few MB more once the flood starts is not called a cache', () => {
   const c = cacheTrend(flat, floors(34, 3000, () => 5 * MB));
   assert.equal(c.levelsOffAt, undefined);

@@ -22,68 +22,70 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: Results
   const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal });
   try {
     describeTarget(results, target);
-    const { calls, notice } = chooseCalls(target.info, opts.tools, opts.toolArgs);
-    if (notice) results.warnings.push(notice);
-    const plan = planFlood(calls, target.info.tools, opts.vary);
-    results.warnings.push(...plan.notices);
-    // Counter 0 gives the values the control phase repeats where no default exists; the probe and the flood start after it.
-    let counter = 1;
-    const floods = await probe(target.conn, plan.floods, target.info.tools, () => counter++, results.warnings, ctx.signal);
-    results.calls = floods.map((f) => ({ method: 'tools/call', tool: f.tool, arguments: JSON.parse(f.control.paramsJson!).arguments, varied: f.varied }));
-    results.varied = [...new Set(floods.flatMap((f) => f.varied))];
+    const { floods, firstKey } = await chooseFloods(opts, target, results, ctx.signal);
     ctx.announce(results);
-
-    const share = (total: number | undefined, part: number) => (total === undefined ? undefined : Math.max(1, Math.round(total * part)));
-    const common = {
-      conn: target.conn,
-      concurrency: opts.concurrency,
-      timeoutMs: opts.timeoutMs,
-      ...blockTiming(opts.durationSeconds),
-      sampler: treeSampler(target.server.pid),
-      signal: ctx.signal,
-      serverExited: target.server.exited,
-    };
-    const controlProgress = progressPrinter(process.stderr, 'control');
-    const control = await hammer({
-      ...common,
-      callFor: (i) => floods[i % floods.length].control,
-      maxRequests: share(opts.requests, CONTROL_SHARE),
-      maxSeconds: opts.durationSeconds === undefined ? undefined : opts.durationSeconds * CONTROL_SHARE,
-      onProgress: controlProgress.update,
-    });
-    controlProgress.done();
-    let flood: HammerResult | undefined;
-    if (control.stopReason === 'done') {
-      // Every request of the flood takes the next counter value, so no argument set is ever sent twice.
-      const first = counter;
-      const floodProgress = progressPrinter(process.stderr, 'flood');
-      flood = await hammer({
-        ...common,
-        callFor: (i) => floods[i % floods.length].unique(first + i),
-        maxRequests: opts.requests === undefined ? undefined : Math.max(1, opts.requests - control.requests),
-        maxSeconds: opts.durationSeconds === undefined ? undefined : opts.durationSeconds * (1 - CONTROL_SHARE),
-        onProgress: floodProgress.update,
-      });
-      floodProgress.done();
-    }
+    const { control, flood } = await load(opts, ctx, target, floods, firstKey);
     await endServer(target.server);
     results.stderrTail = target.server.stderrTail();
     const run = flood ?? control;
     fillRun(results, run, target);
-    if (control.errorCount > control.requests / 2) {
-      results.warnings.push(`most calls of the control phase failed (${control.errorCount.toLocaleString('en-US')} of ${control.requests.toLocaleString('en-US')}): `
-        + 'its repeated argument set measured the error path');
-    }
     const trend = flood ? cacheTrend(points(control), points(flood)) : null;
     fillCache(results, control, flood, trend);
-    if (trend?.flood.shape === 'rising' && trend.control.shape === 'too short') {
-      results.warnings.push('the control phase was too short to tell growth per new key from growth per request; run longer (--duration)');
-    }
     const rejected = flood && flood.requests ? flood.errorCount / flood.requests : 0;
     judge(results, run, trend?.flood ?? null, opts.timeoutMs, () => cacheVerdict(trend!, rejected));
   } finally {
     await endServer(target.server);
   }
+}
+
+/** The tools and properties to flood, checked against the server; the first counter the flood may use. */
+async function chooseFloods(opts: Options, target: Target, results: Results, signal: AbortSignal): Promise<{ floods: Flood[]; firstKey: number }> {
+  const { calls, notice } = chooseCalls(target.info, opts.tools, opts.toolArgs);
+  if (notice) results.warnings.push(notice);
+  const plan = planFlood(calls, target.info.tools, opts.vary);
+  results.warnings.push(...plan.notices);
+  // Counter 0 spells the control phase's own values for some schemas (a date-time, a pattern): skip it.
+  let counter = 1;
+  const floods = await probe(target.conn, plan.floods, target.info.tools, () => counter++, results.warnings, signal);
+  results.calls = floods.map((f) => ({ method: 'tools/call', tool: f.tool, arguments: JSON.parse(f.control.paramsJson!).arguments, varied: f.varied }));
+  results.varied = [...new Set(floods.flatMap((f) => f.varied))];
+  return { floods, firstKey: counter };
+}
+
+/** The control phase, then (unless it ended the run) the flood, each with its share of time and requests. */
+async function load(opts: Options, ctx: RunContext, target: Target, floods: Flood[], firstKey: number)
+  : Promise<{ control: HammerResult; flood?: HammerResult }> {
+  const common = {
+    conn: target.conn,
+    concurrency: opts.concurrency,
+    timeoutMs: opts.timeoutMs,
+    ...blockTiming(opts.durationSeconds),
+    sampler: treeSampler(target.server.pid),
+    signal: ctx.signal,
+    serverExited: target.server.exited,
+  };
+  const seconds = (part: number) => (opts.durationSeconds === undefined ? undefined : opts.durationSeconds * part);
+  const controlProgress = progressPrinter(process.stderr, 'control');
+  const control = await hammer({
+    ...common,
+    callFor: (i) => floods[i % floods.length].control,
+    maxRequests: opts.requests === undefined ? undefined : Math.max(1, Math.round(opts.requests * CONTROL_SHARE)),
+    maxSeconds: seconds(CONTROL_SHARE),
+    onProgress: controlProgress.update,
+  });
+  controlProgress.done();
+  if (control.stopReason !== 'done') return { control };
+  const floodProgress = progressPrinter(process.stderr, 'flood');
+  const flood = await hammer({
+    ...common,
+    // Every request takes the next counter value, so no argument set is ever sent twice.
+    callFor: (i) => floods[i % floods.length].unique(firstKey + i),
+    maxRequests: opts.requests === undefined ? undefined : Math.max(1, opts.requests - control.requests),
+    maxSeconds: seconds(1 - CONTROL_SHARE),
+    onProgress: floodProgress.update,
+  });
+  floodProgress.done();
+  return { control, flood };
 }
 
 const points = (run: HammerResult) => run.floors.map((f) => ({ requests: f.requests, bytes: f.bytes }));
@@ -174,6 +176,13 @@ function fillCache(results: Results, control: HammerResult, flood: HammerResult 
   results.levelsOffAt = trend?.levelsOffAt;
   results.plainLeak = trend?.plainLeak ?? false;
   if (trend?.flood.shape === 'rising' && !trend.plainLeak) results.projectedAtMillionKeys = Math.round(trend.projectedAtMillionKeys);
+  if (control.errorCount > control.requests / 2) {
+    results.warnings.push(`most calls of the control phase failed (${control.errorCount.toLocaleString('en-US')} of ${control.requests.toLocaleString('en-US')}): `
+      + 'its repeated argument set measured the error path');
+  }
+  if (trend?.flood.shape === 'rising' && trend.control.shape === 'too short') {
+    results.warnings.push('the control phase was too short to tell growth per new key from growth per request; run longer (--duration)');
+  }
   results.control = {
     requests: control.requests,
     durationSeconds: round(control.durationSeconds, 2),
