@@ -12,7 +12,8 @@ import { treeSampler } from '../memory.js';
 import { progressPrinter, type Results } from '../report.js';
 import { endServer, openTarget } from '../server.js';
 import { cacheTrend, cacheVerdict, type CacheTrend } from '../verdict.js';
-import { blockTiming, describeTarget, fillRun, judge, round, type Target } from './memory.js';
+import { blockTiming, describeTarget, fillRun, judge, round } from './memory.js';
+import type { Target } from '../server.js';
 import type { Options, RunContext } from '../cli.js';
 
 /** The share of the run (time and requests) given to the control phase; the flood has the rest. */
@@ -149,10 +150,10 @@ async function probe(conn: Connection, floods: Flood[], tools: Tool[], next: () 
 
 /** The memory test's fields, over the whole run, plus what the cache test adds. */
 function fillCache(results: Results, control: HammerResult, flood: HammerResult | undefined, trend: CacheTrend | null): void {
-  const offset = control.samples.at(-1) ?? [0, control.requests, 0, 0];
+  // One series over both phases: the flood's seconds and requests continue the control phase's.
   const samples = [
     ...control.samples,
-    ...(flood?.samples ?? []).map(([s, r, b, rss]): [number, number, number, number] => [s + offset[0], r + control.requests, b, rss]),
+    ...(flood?.samples ?? []).map(([s, r, b, rss]): [number, number, number, number] => [s + control.durationSeconds, r + control.requests, b, rss]),
   ];
   const floodFloors = flood?.floors ?? [];
   const lastFloor = floodFloors.at(-1) ?? control.floors.at(-1);
@@ -191,5 +192,3 @@ function fillCache(results: Results, control: HammerResult, flood: HammerResult 
     errors: control.errors,
   };
 }
-
-export type { Target };
