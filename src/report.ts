@@ -163,15 +163,16 @@ export function renderCache(r: Results, path: string | null, colour: boolean): s
     lines.push(`Start: ${mb(m.baseline)} (after warm-up)`, `End: ${mb(m.end)}`);
     const perKey = Number(r.bytesPerKey ?? 0);
     const level = r.levelsOffAt as { bytes: number; keys: number } | undefined;
+    const bounded = r.verdict === 'pass' ? ': bounded' : '';
     if (m.shape === 'rising' && r.plainLeak) {
       lines.push(`Growth: ${formatBytes(m.bytesPerRequest)} per request, still rising, and as fast with one repeated argument set: not a cache`);
     } else if (m.shape === 'rising') {
       const projected = Number(r.projectedAtMillionKeys ?? 0);
       lines.push(`Growth: ${formatBytes(perKey)} per unique key, still rising (${formatBytes(projected)} projected at 1M keys)`);
     } else if (level) {
-      lines.push(`Growth: levels off at ~${formatBytes(level.bytes)} above baseline by ~${n(level.keys)} keys: bounded`);
+      lines.push(`Growth: levels off at ~${formatBytes(level.bytes)} above baseline by ~${n(level.keys)} keys${bounded}`);
     } else if (m.shape !== 'too short') {
-      lines.push(`Growth: ${formatBytes(perKey)} per unique key, ${m.shape}: bounded`);
+      lines.push(`Growth: ${formatBytes(perKey)} per unique key, ${m.shape}${bounded}`);
     }
     if (control && control.requests) {
       lines.push(`Control: ${formatBytes(Math.max(0, control.bytesPerRequest))} per request with one repeated argument set `

@@ -70,6 +70,14 @@ test('cache: a server that refuses every generated value cannot be judged (exit 
   assert.ok(run.wallSeconds < 20);
 });
 
+test('cache: a server that refuses most flooded calls cannot be judged: its cache was not reached (exit 2)', async () => {
+  const run = await cache('refuse-most', ['--duration', '10s']);
+  assert.equal(run.code, 2, run.stderr);
+  assert.equal(run.results.verdict, 'error');
+  assert.match(run.results.reasons[0], /rejected most flooded calls \(\d+%\), so its cache was not reached/);
+  assert.match(run.stderr, /Status: ERROR/);
+});
+
 test('cache: nothing that can vary (an enum, a boolean) exits 2 saying so', async () => {
   const run = await cache('none', ['--tool', 'status']);
   assert.equal(run.code, 2);
