@@ -102,22 +102,35 @@ export function theilSen(points: Point[]): number {
 export function keptMemory(floors: Point[]): Point[] {
   const kept = floors.map((p) => ({ ...p }));
   for (let i = kept.length - 2; i >= 0; i--) kept[i].bytes = Math.min(kept[i].bytes, kept[i + 1].bytes);
+  // A run that ends part-way up a saw-tooth no higher than the earlier ones ends at its last fall: the climb
+  // after it is one more tooth, not yet collected.
+  const falls = fallsOf(floors);
+  const last = falls.at(-1);
+  if (last && last.at >= floors.length * 0.6) {
+    const climb = Math.max(...floors.slice(last.at).map((p) => p.bytes)) - floors[last.at].bytes;
+    if (climb <= Math.max(...falls.map((f) => f.depth))) return kept.slice(0, last.at + 1);
+  }
   return kept.slice(0, Math.max(0, kept.length - Math.max(2, Math.round(kept.length / 12))));
 }
 
-/** How many times the floors fell markedly (a major garbage collection giving memory back). */
-export function collections(floors: Point[]): number {
-  let drops = 0;
+/** Where the floors fell markedly (a major garbage collection giving memory back), and by how much. */
+function fallsOf(floors: Point[]): { at: number; depth: number }[] {
+  const falls: { at: number; depth: number }[] = [];
   let peak = -Infinity;
-  for (const p of floors) {
+  floors.forEach((p, i) => {
     if (peak - p.bytes > Math.max(2 * 1024 * 1024, 0.03 * peak)) {
-      drops++;
+      falls.push({ at: i, depth: peak - p.bytes });
       peak = p.bytes;
     } else {
       peak = Math.max(peak, p.bytes);
     }
-  }
-  return drops;
+  });
+  return falls;
+}
+
+/** How many times the floors fell markedly. */
+export function collections(floors: Point[]): number {
+  return fallsOf(floors).length;
 }
 
 export function memoryTrend(blockFloors: Point[], budgets: Budgets = DEFAULT_BUDGETS): Trend {
@@ -231,8 +244,10 @@ export interface CacheTrend {
 
 /** controlFloors: the repeated phase; floodFloors: requests counted from the first new key. */
 export function cacheTrend(controlFloors: Point[], floodFloors: Point[], budgets: Budgets = DEFAULT_BUDGETS): CacheTrend {
+  // The control phase warms the server up; the flood's own settling is judged below from the level before
+  // the first new key, so it needs neither the memory test's 20,000-request warm-up nor its plateau.
   const control = memoryTrend(controlFloors, budgets);
-  const flood = memoryTrend(floodFloors, budgets);
+  const flood = memoryTrend(floodFloors, { ...budgets, warmupRequests: 0, minPlateauRequests: 0 });
   const before = controlFloors.length ? lowestLate(controlFloors) : flood.baseline;
   // The control phase is short, so its growth is not held to the memory test's budgets: it only has to
   // climb clearly above its own scatter, in its second half too (warm-up growth lies in the first), at half

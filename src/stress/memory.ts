@@ -164,7 +164,7 @@ export function judge(results: Results, run: HammerResult, trend: Trend | null, 
   }
   if (trend && trend.shape === 'unclear') {
     results.verdict = 'error';
-    results.reasons.push(`cannot tell a leak from a heap still settling: memory grew ${formatBytes(trend.growth)} over `
+    results.reasons.push(`cannot tell a leak from a heap still settling: memory grew ${formatBytes(Math.max(trend.growth, trend.end - trend.baseline))} over `
       + `${trend.measuredRequests.toLocaleString('en-US')} requests after warm-up, but with too few garbage collections or too uneven a climb to be sure; `
       + 'run longer (a longer --duration or more --requests)');
     return;
