@@ -1,0 +1,195 @@
+// The driver benchmark (`npm run bench`): how fast mcp-hammer drives a server, next to the least a client
+// can do (the ceiling), in the same run; and the tester's own peak memory over a long run.
+// mcp-hammer is measured as users run it: the real CLI (`memory --duration ... --json`) in its own process,
+// its rate read from the results JSON. Each ceiling is a separate process too. Rows are best-of-rounds, the
+// ceiling and mcp-hammer taking turns, because the machine is shared and a single run can be disturbed.
+// Usage: bench.js [--seconds 3] [--rounds 2] [--requests 1000000]
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { freePort, runNode, startListening, stop, type ChildRun } from './children.js';
+
+const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const SERVERS = { null: here('./null-server.js'), sdk: here('./sdk-server.js') };
+type ServerName = keyof typeof SERVERS;
+const BUSY = 'itself was busy'; // the words of the tester's warning about itself (src/stress/memory.ts)
+
+interface Rate {
+  requestsPerSecond: number;
+  /** CPU of the whole client process, % of one core. */
+  cpuPercent: number;
+  /** mcp-hammer only: did it warn that it was the bottleneck? */
+  busy?: boolean;
+  loopDelayP99Ms?: number;
+  peakRssBytes?: number;
+}
+
+interface Row {
+  transport: string;
+  server: string;
+  concurrency: number;
+  ceiling: Rate;
+  tester: Rate | null;
+  /** How many of the tester's runs warned that it was busy, of how many. */
+  busyRuns: [number, number];
+  target?: number;
+}
+
+// ---- the clients ------------------------------------------------------------------------------------
+
+async function ceilingStdio(server: ServerName, concurrency: number, seconds: number): Promise<Rate> {
+  const run = await runNode([here('./ceiling.js'), String(concurrency), String(seconds), '--', process.execPath, SERVERS[server]], (seconds + 30) * 1000);
+  if (!run.json) throw new Error(`the ceiling client failed: ${run.stderr.slice(-500)}`);
+  return run.json;
+}
+
+async function hammerStdio(server: ServerName, concurrency: number, seconds: number): Promise<Rate> {
+  return runCli(['--duration', `${seconds}s`, '--concurrency', String(concurrency), '--', process.execPath, SERVERS[server]], seconds);
+}
+
+async function ceilingHttp(concurrency: number, seconds: number): Promise<Rate> {
+  const port = await freePort();
+  const server = await startListening([here('./http-null-server.js'), String(port)]);
+  try {
+    const run = await runNode([here('./http-ceiling.js'), `http://127.0.0.1:${port}/mcp`, String(concurrency), String(seconds)], (seconds + 30) * 1000);
+    if (!run.json) throw new Error(`the HTTP ceiling client failed: ${run.stderr.slice(-500)}`);
+    return run.json;
+  } finally {
+    await stop(server);
+  }
+}
+
+// ==== MCP-HAMMER OVER HTTP ============================================================================
+// The one function to finish once the CLI has `--url` (issue 5): it runs the real CLI against the HTTP null
+// server, started by the CLI itself as the command after `--`. Until `--help` lists --url, the row reads
+// "waiting for --url". Check the arguments below against the CLI's final interface when it lands.
+async function hammerHttp(concurrency: number, seconds: number): Promise<Rate | null> {
+  const help = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
+  if (!help.includes('--url')) return null;
+  const port = await freePort();
+  return runCli(['--url', `http://127.0.0.1:${port}/mcp`, '--duration', `${seconds}s`, '--concurrency', String(concurrency),
+    '--', process.execPath, here('./http-null-server.js'), String(port)], seconds);
+}
+// =====================================================================================================
+
+/** One run of the real CLI's memory test; its rate and its view of itself come from the results JSON. */
+async function runCli(args: string[], seconds: number): Promise<Rate> {
+  const out = mkdtempSync(join(tmpdir(), 'mcp-hammer-bench-'));
+  try {
+    const run = await runNode([CLI, 'memory', '--json', '--out', out, ...args], (seconds + 60) * 1000);
+    return fromResults(run);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function fromResults(run: ChildRun): Rate {
+  const r = run.json;
+  if (!r?.requests) throw new Error(`mcp-hammer did not run (exit ${run.code}): ${run.stderr.slice(-500)}`);
+  return {
+    requestsPerSecond: r.requestsPerSecond,
+    cpuPercent: r.tester.cpuPercent,
+    loopDelayP99Ms: r.tester.loopDelayP99Ms,
+    busy: r.warnings.some((w: string) => w.includes(BUSY)),
+    peakRssBytes: run.peakRssBytes,
+  };
+}
+
+// ---- measuring --------------------------------------------------------------------------------------
+
+const best = (a: Rate | null, b: Rate | null) => (!a || (b && b.requestsPerSecond > a.requestsPerSecond) ? b : a);
+
+/** Ceiling and tester in turns (the order flips every round, so a slow patch hurts neither alone). */
+async function sideBySide(ceiling: () => Promise<Rate>, tester: () => Promise<Rate | null>, rounds: number) {
+  let c: Rate | null = null;
+  let t: Rate | null = null;
+  let busy = 0;
+  let runs = 0;
+  const runTester = async () => {
+    const r = await tester();
+    if (r) {
+      runs++;
+      if (r.busy) busy++;
+    }
+    t = best(t, r);
+  };
+  for (let i = 0; i < rounds; i++) {
+    if (i % 2 === 0) {
+      c = best(c, await ceiling());
+      await runTester();
+    } else {
+      await runTester();
+      c = best(c, await ceiling());
+    }
+  }
+  return { ceiling: c!, tester: t as Rate | null, busyRuns: [busy, runs] as [number, number] };
+}
+
+// ---- the table --------------------------------------------------------------------------------------
+
+const n = (v: number) => Math.round(v).toLocaleString('en-US');
+/** CPU microseconds per request: what a request costs the client, less disturbed by a busy machine than its rate. */
+const usPerRequest = (r: Rate) => (r.cpuPercent / 100) * 1e6 / r.requestsPerSecond;
+
+function tableRow(row: Row): string {
+  const t = row.tester;
+  const ratio = t ? t.requestsPerSecond / row.ceiling.requestsPerSecond : undefined;
+  const target = row.target === undefined ? '' : `>= ${row.target}${ratio === undefined ? '' : ratio >= row.target ? ' met' : ' MISSED'}`;
+  const cells = [
+    row.transport, row.server, String(row.concurrency), n(row.ceiling.requestsPerSecond),
+    t ? n(t.requestsPerSecond) : 'waiting for --url', ratio === undefined ? '' : `${ratio.toFixed(2)}x`, target,
+    usPerRequest(row.ceiling).toFixed(1), t ? usPerRequest(t).toFixed(1) : '',
+    t ? `${Math.round(t.cpuPercent)}%` : '', t ? `${row.busyRuns[0]} of ${row.busyRuns[1]}` : '',
+  ];
+  return `| ${cells.join(' | ')} |`;
+}
+
+const HEADER = [
+  '| transport | server | in flight | ceiling req/s | mcp-hammer req/s | ratio | target | ceiling CPU µs/req | mcp-hammer CPU µs/req | mcp-hammer CPU | "busy" warning |',
+  '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |',
+];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string', default: '3' }, rounds: { type: 'string', default: '2' }, requests: { type: 'string', default: '1000000' } },
+  });
+  const seconds = Number(values.seconds);
+  const rounds = Number(values.rounds);
+  const requests = Number(values.requests);
+  const say = (line: string) => process.stderr.write(line + '\n');
+  const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, load average ${loadavg()[0].toFixed(1)} at start`;
+  say(`mcp-hammer driver benchmark: ${machine}; best of ${rounds} runs of ${seconds} s each`);
+
+  const rows: Row[] = [];
+  const targets: Record<string, number> = { 'null 64': 0.8, 'sdk 16': 0.9 };
+  for (const server of ['null', 'sdk'] as ServerName[]) {
+    for (const concurrency of [1, 16, 64]) {
+      const r = await sideBySide(() => ceilingStdio(server, concurrency, seconds), () => hammerStdio(server, concurrency, seconds), rounds);
+      rows.push({ transport: 'stdio', server, concurrency, ...r, target: targets[`${server} ${concurrency}`] });
+      say(tableRow(rows.at(-1)!));
+    }
+  }
+  const http = await sideBySide(() => ceilingHttp(16, seconds), () => hammerHttp(16, seconds), rounds);
+  rows.push({ transport: 'http', server: 'null', concurrency: 16, ...http, target: 0.8 });
+  say(tableRow(rows.at(-1)!));
+
+  // The tester's own memory: a short and a long run against the null server, 64 in flight.
+  const memory: string[] = [];
+  for (const count of [requests / 10, requests]) {
+    const rate = await runCli(['--requests', String(count), '--concurrency', '64', '--', process.execPath, SERVERS.null], count / 20_000);
+    memory.push(`${n(count)} requests: peak RSS ${Math.round((rate.peakRssBytes ?? 0) / 1048576)} MB (${n(rate.requestsPerSecond)} req/s)`);
+    say(memory.at(-1)!);
+  }
+
+  process.stdout.write([
+    '', `Machine: ${machine}. Best of ${rounds} runs of ${seconds} s; ceiling and mcp-hammer measured in turns in this run.`, '',
+    ...HEADER, ...rows.map(tableRow), '',
+    `mcp-hammer's own memory (VmHWM of the CLI process, null server, 64 in flight; target < 150 MB at 1,000,000): ${memory.join('; ')}`, '',
+  ].join('\n'));
+}
+
+await main();
