@@ -108,6 +108,10 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   let errorCount = 0;
   let stopReason: StopReason | undefined;
   let exit: Exit | undefined;
+  // For the silence check: answers are counted here and looked at on each tick, which saves reading the
+  // clock on every answer.
+  let answers = 0;
+  let answersSeen = 0;
   let lastAnswerAt = start;
   let blockMin = Infinity;
   let last: Sample = [0, 0, 0, 0];
@@ -139,7 +143,7 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   const record = (outcome: Outcome) => {
     done++;
     if (outcome.kind === 'answer') {
-      lastAnswerAt = now();
+      answers++;
       hist.record(outcome.latencyMs);
     }
     const cls = classify(outcome);
@@ -192,6 +196,10 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
       sampling = false;
     }
     const t = now();
+    if (answers !== answersSeen) {
+      answersSeen = answers;
+      lastAnswerAt = t;
+    }
     if (o.maxSeconds !== undefined && t - start >= o.maxSeconds * 1000) stop('done');
     if (errors.timeout && t - lastAnswerAt > o.timeoutMs) stop('hung');
     o.onProgress?.(progress());
