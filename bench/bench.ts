@@ -16,15 +16,18 @@ const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const SERVERS = { null: here('./null-server.js'), sdk: here('./sdk-server.js') };
 type ServerName = keyof typeof SERVERS;
-const BUSY = 'itself was busy'; // the words of the tester's warning about itself (src/stress/memory.ts)
+const LIMITED = 'limited by the tester'; // the words of the tester's warning about itself (src/stress/memory.ts)
 
 interface Rate {
   requestsPerSecond: number;
   /** CPU of the whole client process, % of one core. */
   cpuPercent: number;
   /** mcp-hammer only: did it warn that it was the bottleneck? */
-  busy?: boolean;
-  loopDelayP99Ms?: number;
+  limited?: boolean;
+  /** mcp-hammer only (Linux): its event-loop thread running, and waiting for a CPU; the server's CPU. */
+  loopPercent?: number;
+  cpuWaitPercent?: number;
+  serverCpuPercent?: number;
   peakRssBytes?: number;
 }
 
@@ -34,8 +37,8 @@ interface Row {
   concurrency: number;
   ceiling: Rate;
   tester: Rate | null;
-  /** How many of the tester's runs warned that it was busy, of how many. */
-  busyRuns: [number, number];
+  /** How many of the tester's runs warned that it set the pace, of how many. */
+  limitedRuns: [number, number];
   target?: number;
 }
 
@@ -93,8 +96,10 @@ function fromResults(run: ChildRun): Rate {
   return {
     requestsPerSecond: r.requestsPerSecond,
     cpuPercent: r.tester.cpuPercent,
-    loopDelayP99Ms: r.tester.loopDelayP99Ms,
-    busy: r.warnings.some((w: string) => w.includes(BUSY)),
+    loopPercent: r.tester.loopPercent,
+    cpuWaitPercent: r.tester.cpuWaitPercent,
+    serverCpuPercent: r.tester.serverCpuPercent,
+    limited: r.warnings.some((w: string) => w.includes(LIMITED)),
     peakRssBytes: run.peakRssBytes,
   };
 }
@@ -107,13 +112,13 @@ const best = (a: Rate | null, b: Rate | null) => (!a || (b && b.requestsPerSecon
 async function sideBySide(ceiling: () => Promise<Rate>, tester: () => Promise<Rate | null>, rounds: number) {
   let c: Rate | null = null;
   let t: Rate | null = null;
-  let busy = 0;
+  let limited = 0;
   let runs = 0;
   const runTester = async () => {
     const r = await tester();
     if (r) {
       runs++;
-      if (r.busy) busy++;
+      if (r.limited) limited++;
     }
     t = best(t, r);
   };
@@ -126,7 +131,7 @@ async function sideBySide(ceiling: () => Promise<Rate>, tester: () => Promise<Ra
       c = best(c, await ceiling());
     }
   }
-  return { ceiling: c!, tester: t as Rate | null, busyRuns: [busy, runs] as [number, number] };
+  return { ceiling: c!, tester: t as Rate | null, limitedRuns: [limited, runs] as [number, number] };
 }
 
 // ---- the table --------------------------------------------------------------------------------------
@@ -139,18 +144,20 @@ function tableRow(row: Row): string {
   const t = row.tester;
   const ratio = t ? t.requestsPerSecond / row.ceiling.requestsPerSecond : undefined;
   const target = row.target === undefined ? '' : `>= ${row.target}${ratio === undefined ? '' : ratio >= row.target ? ' met' : ' MISSED'}`;
+  const pct = (v?: number) => (v === undefined ? '-' : `${Math.round(v)}%`);
   const cells = [
     row.transport, row.server, String(row.concurrency), n(row.ceiling.requestsPerSecond),
     t ? n(t.requestsPerSecond) : 'waiting for --url', ratio === undefined ? '' : `${ratio.toFixed(2)}x`, target,
     usPerRequest(row.ceiling).toFixed(1), t ? usPerRequest(t).toFixed(1) : '',
-    t ? `${Math.round(t.cpuPercent)}%` : '', t ? `${row.busyRuns[0]} of ${row.busyRuns[1]}` : '',
+    t ? `${pct(t.loopPercent)} / ${pct(t.serverCpuPercent)}` : '', t ? pct(t.cpuWaitPercent) : '',
+    t ? `${row.limitedRuns[0]} of ${row.limitedRuns[1]}` : '',
   ];
   return `| ${cells.join(' | ')} |`;
 }
 
 const HEADER = [
-  '| transport | server | in flight | ceiling req/s | mcp-hammer req/s | ratio | target | ceiling CPU µs/req | mcp-hammer CPU µs/req | mcp-hammer CPU | "busy" warning |',
-  '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |',
+  '| transport | server | in flight | ceiling req/s | mcp-hammer req/s | ratio | target | CPU µs/req ceiling | CPU µs/req mcp-hammer | mcp-hammer loop / server CPU | mcp-hammer waiting for a CPU | "limited by the tester" |',
+  '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |',
 ];
 
 async function main(): Promise<void> {

@@ -2,6 +2,7 @@
 // record a memory floor, samples memory on a fixed interval, and stops on count, time, interruption, the
 // server's exit or the server going silent. It returns a plain result; it never prints.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 import type { Call } from './calls.js';
 import type { Connection, Message, Outcome } from './client.js';
 import type { Sampler } from './memory.js';
@@ -66,8 +67,21 @@ export interface HammerResult {
   floors: Floor[];
   stopReason: StopReason;
   exit?: Exit;
-  /** How busy the tester itself was: its CPU (share of one core) and event-loop delay. */
-  tester: { cpuPercent: number; loopDelayP99Ms: number };
+  /** How busy the tester itself was, and the server next to it. */
+  tester: TesterLoad;
+}
+
+/** Percentages are of one core, over the run. The last three are known on Linux only. */
+export interface TesterLoad {
+  /** CPU of the whole tester process (its event loop, garbage collector threads, file reads). */
+  cpuPercent: number;
+  loopDelayP99Ms: number;
+  /** Time the event-loop thread ran: at ~100% it cannot send requests any faster. */
+  loopPercent?: number;
+  /** Time the event-loop thread was ready to run but waiting for a CPU: the machine is busy with other work. */
+  cpuWaitPercent?: number;
+  /** CPU of the server's process tree. */
+  serverCpuPercent?: number;
 }
 
 /** How an answer counts: ok, or one of the error classes. */
@@ -117,6 +131,9 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   let last: Sample = [0, 0, 0, 0];
 
   const cpuStart = process.cpuUsage();
+  const threadStart = loopThreadTimes();
+  let firstCpu: { t: number; cpu: number } | undefined;
+  let lastCpu: { t: number; cpu: number } | undefined;
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
 
@@ -180,6 +197,10 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
     const m = await o.sampler();
     const s: Sample = [(now() - start) / 1000, done, m.anon, m.rss];
     samples.push(s);
+    if (m.cpuSeconds !== undefined) {
+      lastCpu = { t: s[0], cpu: m.cpuSeconds };
+      firstCpu ??= lastCpu;
+    }
     last = s;
     if (m.anon < blockMin) blockMin = m.anon;
     return s;
@@ -251,6 +272,15 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
 
   const elapsed = (now() - start) / 1000;
   const cpu = process.cpuUsage(cpuStart);
+  const threadEnd = loopThreadTimes();
+  const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 100) : 0);
+  const thread = threadStart && threadEnd ? {
+    loopPercent: percent((threadEnd.runNs - threadStart.runNs) / 1e9, elapsed),
+    cpuWaitPercent: percent((threadEnd.waitNs - threadStart.waitNs) / 1e9, elapsed),
+  } : {};
+  // From the first to the last memory sample that knew the tree's CPU time; a second at least, for precision.
+  const server = firstCpu && lastCpu && lastCpu.t - firstCpu.t >= 1
+    ? { serverCpuPercent: percent(Math.max(0, lastCpu.cpu - firstCpu.cpu), lastCpu.t - firstCpu.t) } : {};
   return {
     requests: done,
     ok,
@@ -266,6 +296,22 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
     tester: {
       cpuPercent: elapsed > 0 ? Math.round(((cpu.user + cpu.system) / 1e6 / elapsed) * 100) : 0,
       loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+      ...thread,
+      ...server,
     },
   };
+}
+
+/**
+ * Time this process's event-loop thread has spent running and waiting to run, in nanoseconds, from
+ * /proc/self/schedstat (the main thread's line; Linux only). process.cpuUsage() counts every thread, so it
+ * cannot tell a saturated event loop from busy helper threads, and it cannot see the waiting.
+ */
+function loopThreadTimes(): { runNs: number; waitNs: number } | null {
+  try {
+    const [run, wait] = readFileSync('/proc/self/schedstat', 'latin1').split(' ').map(Number);
+    return Number.isFinite(run) && Number.isFinite(wait) ? { runNs: run, waitNs: wait } : null;
+  } catch {
+    return null;
+  }
 }
