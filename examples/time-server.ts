@@ -8,13 +8,21 @@ import { z } from 'zod';
 const server = new McpServer({ name: 'example-time-server', version: '1.0.0' });
 const readOnly = { readOnlyHint: true, openWorldHint: false };
 
+// One formatter per time zone: making an Intl.DateTimeFormat is costly, and the zones are a fixed, known
+// set (the name is checked before it becomes a key), so this cache is bounded.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
 function timeIn(timezone: string, at = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone: timezone, dateStyle: 'short', timeStyle: 'long', hourCycle: 'h23',
-  }).format(at);
+  let format = formatters.get(timezone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, dateStyle: 'short', timeStyle: 'long', hourCycle: 'h23' });
+    formatters.set(timezone, format);
+  }
+  return format.format(at);
 }
 
 function checkZone(timezone: string): string | null {
+  if (formatters.has(timezone)) return null;
   try {
     new Intl.DateTimeFormat('en', { timeZone: timezone });
     return null;

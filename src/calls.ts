@@ -3,6 +3,8 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { ServerInfo } from './session.js';
 import { CannotRun } from './errors.js';
+import type { Connection } from './client.js';
+import { classify, describeError } from './hammer.js';
 
 export interface Call {
   method: string;
@@ -151,4 +153,31 @@ function stringFor(schema: Schema, unique?: number): string {
   if (text.length < min) text = text.padEnd(min, 'x');
   if (schema.maxLength !== undefined && text.length > schema.maxLength) text = text.slice(-schema.maxLength);
   return text;
+}
+
+/**
+ * Call each chosen tool once before the load, and leave out of the default choice those that fail or take
+ * longer than `slowMs`: a run whose mix holds a ten-second operation or a tool needing sampling measures
+ * nothing else. Tools the user named are always kept.
+ */
+export async function preflight(conn: Connection, calls: Call[], named: boolean, slowMs: number): Promise<{ calls: Call[]; notices: string[] }> {
+  if (named || calls.length < 2) return { calls, notices: [] };
+  const kept: Call[] = [];
+  const notices: string[] = [];
+  for (const call of calls) {
+    const outcome = await Promise.race([
+      conn.request(call.method, call.paramsJson),
+      new Promise<null>((r) => setTimeout(r, slowMs, null)),
+    ]);
+    const name = call.tool ?? call.method;
+    if (outcome === null) notices.push(`${name} (took over ${slowMs / 1000} s)`);
+    else if (classify(outcome) !== null) notices.push(`${name} (failed: ${describeError(outcome).slice(0, 60)})`);
+    else {
+      kept.push(call);
+      continue;
+    }
+  }
+  if (kept.length === 0) return { calls, notices: [] };
+  if (notices.length === 0) return { calls: kept, notices };
+  return { calls: kept, notices: [`left out of the load, after one trial call each: ${notices.join(', ')}; name tools with --tool to call them anyway`] };
 }

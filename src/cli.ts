@@ -4,10 +4,11 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { CannotRun, Interrupted } from './errors.js';
-import { checkResultsFolder, EXIT_CODES, newResults, renderMemory, useColour, writeResults, type Results } from './report.js';
+import { checkResultsFolder, EXIT_CODES, newResults, renderMemory, renderRatelimit, useColour, writeResults, type Results } from './report.js';
 import { killTreeNow, running } from './server.js';
 import { VERSION } from './version.js';
 import { memoryTest } from './stress/memory.js';
+import { ratelimitTest } from './stress/ratelimit.js';
 
 const HELP = `mcp-hammer ${VERSION}: stress tests for MCP servers
 
@@ -29,6 +30,8 @@ Options:
   --startup-timeout <time> time for the server to finish the MCP handshake (default 30s)
   --out <dir>              results folder (default: results)
   --json                   also print the results JSON on stdout
+  --heap                   Node.js servers: watch the JS heap through the inspector (loopback only) and
+                           name what grew, with the file and line that allocated it
   --vary <property>        cache: argument to make unique, repeatable (default: every string argument)
   --max-rate <n>           ratelimit: highest offered rate in requests/s
   --recovery-timeout <time> ratelimit: how long to wait for the limiter to let requests in again (default 2m)
@@ -59,6 +62,8 @@ export interface Options {
   startupMs: number;
   out: string;
   json: boolean;
+  /** Watch the server's JavaScript heap through the Node.js inspector. */
+  heap: boolean;
   vary: string[];
   maxRate?: number;
   recoveryTimeoutMs: number;
@@ -109,6 +114,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
         'startup-timeout': { type: 'string', default: DEFAULTS['startup-timeout'] },
         out: { type: 'string', default: DEFAULTS.out },
         json: { type: 'boolean', default: false },
+        heap: { type: 'boolean', default: false },
         vary: { type: 'string', multiple: true, default: [] },
         'max-rate': { type: 'string' },
         'recovery-timeout': { type: 'string', default: DEFAULTS['recovery-timeout'] },
@@ -126,6 +132,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
   if (!test) throw new CannotRun('name a test: mcp-hammer memory, cache or ratelimit (see mcp-hammer --help)');
   if (!TESTS.includes(test as TestName)) throw new CannotRun(`unknown test '${test}'; choose memory, cache or ratelimit`);
   if (extra.length) throw new CannotRun(`unexpected argument '${extra[0]}'; put the server command after --, e.g. mcp-hammer ${test} -- node server.js`);
+  if (v.heap && test === 'ratelimit') throw new CannotRun('--heap works with the memory and cache tests, not ratelimit');
   const requests = v.requests === undefined ? undefined : parseCount(v.requests, 'requests');
   const durationMs = v.duration === undefined ? (requests === undefined ? parseDuration(DEFAULTS.duration, 'duration') : undefined)
     : parseDuration(v.duration, 'duration');
@@ -145,6 +152,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
     startupMs: parseDuration(v['startup-timeout'], 'startup-timeout'),
     out: v.out,
     json: v.json,
+    heap: v.heap,
     vary: v.vary,
     maxRate,
     recoveryTimeoutMs: parseDuration(v['recovery-timeout'], 'recovery-timeout'),
@@ -154,7 +162,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
 const RUNNERS: Record<TestName, { run: (o: Options, c: RunContext, r: Results) => Promise<void>; render: typeof renderMemory; title: string }> = {
   memory: { run: memoryTest, render: renderMemory, title: 'Memory Test' },
   cache: { run: notYet, render: renderMemory, title: 'Cache Flood Test' },
-  ratelimit: { run: notYet, render: renderMemory, title: 'Rate Limit Test' },
+  ratelimit: { run: ratelimitTest, render: renderRatelimit, title: 'Rate Limit Test' },
 };
 
 async function notYet(o: Options): Promise<void> {
@@ -221,7 +229,8 @@ async function main(argv: string[]): Promise<number> {
       results.reasons.push(err.message);
     } else {
       results.verdict = 'error';
-      results.reasons.push(`mcp-hammer hit a bug: ${(err as Error)?.stack ?? err}; please report it`);
+      results.reasons.push(`mcp-hammer hit a bug (${String(err).split('\n')[0]}); please report it, with the results file`);
+      results.bug = (err as Error)?.stack ?? String(err);
     }
   }
   killAll();

@@ -16,7 +16,8 @@ export interface Message {
 
 /** What became of one request: the answer, or why there is none. */
 export type Outcome =
-  | { kind: 'answer'; message: Message; latencyMs: number }
+  // http: set by an HTTP transport (a 429 comes with a synthesized message.error); absent on stdio.
+  | { kind: 'answer'; message: Message; latencyMs: number; http?: { status: number; retryAfter?: string } }
   | { kind: 'timeout' }
   | { kind: 'closed' };
 

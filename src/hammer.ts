@@ -38,11 +38,15 @@ export interface HammerOptions {
   maxSeconds?: number;
   timeoutMs: number;
   blockMs: number;
+  /** Also end a block after this many requests (for runs bounded by count, whose length in time is unknown). */
+  blockRequests?: number;
   sampleMs: number;
   sampler: Sampler;
   signal?: AbortSignal;
   serverExited: Promise<Exit>;
   onProgress?: (p: Progress) => void;
+  /** Called at each block boundary, with no request in flight, before the floor is read (--heap). */
+  atFloor?: (p: { requests: number; fraction: number }) => Promise<void>;
   now?: () => number;
 }
 
@@ -110,7 +114,12 @@ export function describeError(outcome: Outcome): string {
 }
 
 export async function hammer(o: HammerOptions): Promise<HammerResult> {
-  const now = o.now ?? (() => performance.now());
+  const clock = o.now ?? (() => performance.now());
+  // Time spent in atFloor (heap snapshots, forced GCs) is not part of the run: the run keeps its blocks,
+  // its warm-up and its length in load, and the pauses are reported by whoever made them.
+  let paused = 0;
+  let pausing = false;
+  const now = () => clock() - paused;
   const start = now();
   const hist = new Histogram();
   const errors: Partial<Record<ErrorClass, ErrorCount>> = {};
@@ -131,6 +140,8 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   let last: Sample = [0, 0, 0, 0];
 
   const cpuStart = process.cpuUsage();
+  // Shares of CPU are taken over wall-clock time, pauses included: the CPU counters do not pause.
+  const wallStart = clock();
   const threadStart = loopThreadTimes();
   let firstCpu: { t: number; cpu: number } | undefined;
   let lastCpu: { t: number; cpu: number } | undefined;
@@ -156,6 +167,8 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   // The gate closes at a block boundary; workers wait at it until the floor has been taken.
   let gate: Promise<void> | null = null;
   let drained: (() => void) | null = null;
+  let blockFull: (() => void) | null = null;
+  let nextBlockAt = Infinity;
 
   const record = (outcome: Outcome) => {
     done++;
@@ -185,6 +198,7 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
       const call = o.callFor(issued++);
       const outcome = await o.conn.request(call.method, call.paramsJson);
       record(outcome);
+      if (done >= nextBlockAt && blockFull) blockFull();
       // The connection is gone (the server closed its stdout or exited): without this stop, every further
       // request would fail at once and the loop would spin in microtasks, starving the event loop.
       if (outcome.kind === 'closed') stop('exited');
@@ -198,7 +212,7 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
     const s: Sample = [(now() - start) / 1000, done, m.anon, m.rss];
     samples.push(s);
     if (m.cpuSeconds !== undefined) {
-      lastCpu = { t: s[0], cpu: m.cpuSeconds };
+      lastCpu = { t: (clock() - wallStart) / 1000, cpu: m.cpuSeconds };
       firstCpu ??= lastCpu;
     }
     last = s;
@@ -209,7 +223,7 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   // Periodic sampling, progress and the silence check, on one timer.
   let sampling = false;
   const ticker = setInterval(async () => {
-    if (sampling || stopReason) return;
+    if (sampling || stopReason || pausing) return;
     sampling = true;
     try {
       await takeSample();
@@ -238,14 +252,25 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   // Block boundaries: close the gate, wait for in-flight requests to finish, take the floor, open the gate.
   const blocks = (async () => {
     while (!stopReason) {
-      await Promise.race([new Promise((r) => setTimeout(r, o.blockMs)), whenStopped]);
+      const quota = new Promise<void>((r) => { blockFull = r; });
+      nextBlockAt = o.blockRequests ? done + o.blockRequests : Infinity;
+      await Promise.race([new Promise((r) => setTimeout(r, o.blockMs)), quota, whenStopped]);
+      blockFull = null;
       if (stopReason) break;
       let open!: () => void;
       gate = new Promise<void>((r) => { open = r; });
       if (o.conn.inFlight() > 0) {
         const quiet = new Promise<void>((r) => { drained = r; });
-        await Promise.race([quiet, whenStopped, new Promise((r) => setTimeout(r, o.timeoutMs + 100))]);
+        // A slow call must not stall the run: after a second the floor is taken with it still in flight.
+        await Promise.race([quiet, whenStopped, new Promise((r) => setTimeout(r, Math.min(o.timeoutMs, 1000)))]);
         drained = null;
+      }
+      if (!stopReason && o.atFloor) {
+        const pausedAt = clock();
+        pausing = true;
+        await o.atFloor({ requests: done, fraction: progress().fraction });
+        pausing = false;
+        paused += clock() - pausedAt;
       }
       if (!stopReason) {
         while (sampling) await new Promise((r) => setTimeout(r, 1));
@@ -274,9 +299,10 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   const cpu = process.cpuUsage(cpuStart);
   const threadEnd = loopThreadTimes();
   const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 100) : 0);
+  const wall = (clock() - wallStart) / 1000;
   const thread = threadStart && threadEnd ? {
-    loopPercent: percent((threadEnd.runNs - threadStart.runNs) / 1e9, elapsed),
-    cpuWaitPercent: percent((threadEnd.waitNs - threadStart.waitNs) / 1e9, elapsed),
+    loopPercent: percent((threadEnd.runNs - threadStart.runNs) / 1e9, wall),
+    cpuWaitPercent: percent((threadEnd.waitNs - threadStart.waitNs) / 1e9, wall),
   } : {};
   // From the first to the last memory sample that knew the tree's CPU time; a second at least, for precision.
   const server = firstCpu && lastCpu && lastCpu.t - firstCpu.t >= 1

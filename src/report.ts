@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import type { Progress, ErrorClass, ErrorCount, TesterLoad } from './hammer.js';
 import type { LatencySummary } from './latency.js';
 import { formatBytes, MB } from './verdict.js';
+import { formatRate, formatWait, type RateFindings } from './rateverdict.js';
+import { describeThrottle } from './throttle.js';
 import { CannotRun } from './errors.js';
+import type { HeapResults } from './heap.js';
+import { heapLines } from './heapreport.js';
 import { VERSION } from './version.js';
 
 export type VerdictName = 'pass' | 'fail' | 'error' | 'interrupted';
@@ -41,14 +45,23 @@ export interface Results {
     baselineRss: number;
     endRss: number;
     bytesPerRequest: number;
+    firstHalfBytesPerRequest: number;
+    secondHalfBytesPerRequest: number;
     bytesPerMillionRequests: number;
     shape: string;
     noise: number;
+    /** The smallest growth per request the run could have called a leak (null when too short). */
+    detectableBytesPerRequest: number | null;
     warmupRequests: number;
     levelsOffAt?: { bytes: number; requests: number };
+    /** With --heap: the signal that decided the verdict ('process memory', 'heap after GC' or 'both'). */
+    decidedBy?: string;
     /** [seconds, requests, bytes, rssBytes] */
     samples: [number, number, number, number][];
+    /** Each block's floor: [requests, bytes], the series the verdict is computed from. */
+    floors: [number, number][];
   };
+  heap?: HeapResults;
   [extra: string]: unknown;
 }
 
@@ -125,6 +138,7 @@ export function statusLines(r: Results, path: string | null, colour: boolean): s
   }[r.verdict];
   const lines = [`Status: ${status}${r.reasons.length ? `  ${r.reasons[0]}` : ''}`];
   for (const reason of r.reasons.slice(1)) lines.push(`        ${reason}`);
+  if (r.heap) lines.push(...heapLines(r.heap, r.memory?.decidedBy));
   for (const warning of r.warnings) lines.push(paint(33, `Warning: ${warning}`));
   if (r.server.exit && r.stderrTail.length) {
     lines.push('Server stderr (last lines):', ...r.stderrTail.slice(-5).map((l) => `  ${l.slice(0, 200)}`));
@@ -136,19 +150,52 @@ export function statusLines(r: Results, path: string | null, colour: boolean): s
 export function renderMemory(r: Results, path: string | null, colour: boolean): string {
   const lines = [`Memory Test (${n(r.requests)} requests, ${formatDuration(r.durationSeconds)}, ${n(r.requestsPerSecond)} req/s)`];
   const m = r.memory;
-  if (m && m.samples.length) {
+  if (m && m.floors.length) {
     lines.push(`Start: ${mb(m.baseline)} (after warm-up; RSS ${mb(m.baselineRss)})`);
     lines.push(`End: ${mb(m.end)} (RSS ${mb(m.endRss)})`);
-    if (m.shape !== 'too short') {
+    if (m.shape !== 'too short' && m.shape !== 'unclear') {
       const per = m.bytesPerRequest;
       const shape = m.shape === 'levels off' && m.levelsOffAt
         ? `levels off at ~${formatBytes(m.levelsOffAt.bytes)} above baseline after ~${n(m.levelsOffAt.requests)} requests`
         : m.shape;
       lines.push(`Growth: ${(per / 1024).toFixed(2)} KB/request (${formatBytes(m.bytesPerMillionRequests)} per million requests), ${shape}`);
+      if (r.verdict === 'pass' && m.detectableBytesPerRequest !== null && m.detectableBytesPerRequest > 256) {
+        lines.push(`        (a run this short shows leaks of ${formatBytes(m.detectableBytesPerRequest)}/request or more; run longer to see smaller ones)`);
+      }
     }
     lines.push(sparkline(m.samples.map((s) => s[2])));
   }
   if (r.requests > 0) lines.push(`Latency: ${formatLatency(r.latencyMs)}   Errors: ${formatErrors(r)}`);
+  return [...lines, ...statusLines(r, path, colour)].join('\n');
+}
+
+export function renderRatelimit(r: Results, path: string | null, colour: boolean): string {
+  const lines = ['Rate Limit Test'];
+  const f = r as Results & Partial<RateFindings>;
+  const steps = f.steps ?? [];
+  if (steps.length && f.rejection) {
+    const limit = f.windowSeconds
+      ? `${n(f.burst ?? 0)} requests per ~${formatDuration(f.windowSeconds)} (none let through while flooded: a window or quota)`
+      : f.observedLimitPerSecond !== null && f.observedLimitPerSecond !== undefined
+        ? `~${formatRate(f.observedLimitPerSecond)} req/s${f.burst ? ` (a burst of ~${n(f.burst)} more got through first)` : ''}`
+        : `${n(f.burst ?? 0)} requests, then none let through while flooded`;
+    lines.push(`Limit: ${limit}`);
+    const hint = f.rejection.retryHint;
+    const source = hint && { 'Retry-After': 'Retry-After header', retryAfter: 'retryAfter field', text: 'in the message' }[hint.source];
+    lines.push(`Rejections: ${describeThrottle(f.rejection)}, p95 ${f.rejection.p95Ms.toFixed(1)} ms, `
+      + `retry hint: ${hint ? `${formatWait(hint.seconds)} (${source})` : 'none'}`);
+    if (steps.some((s) => s.phase === 'hold') && !r.server.exit && r.verdict !== 'interrupted') {
+      lines.push(`Recovery: ${f.recoverySeconds !== null && f.recoverySeconds !== undefined ? formatDuration(f.recoverySeconds) : `none within ${formatWait(f.recoveryTimeoutSeconds ?? 0)}`}`);
+    }
+  } else if (steps.length && r.verdict !== 'interrupted') {
+    lines.push(`Limit: none found up to ${formatRate(Math.max(...steps.map((s) => s.offeredPerSecond)))} req/s`);
+  }
+  if (steps.length) {
+    const ladder = steps.map((s) => `${s.phase === 'hold' ? 'hold ' : ''}${formatRate(s.offeredPerSecond)}→${formatRate(s.acceptedPerSecond)}`);
+    lines.push(`Offered→let in (req/s): ${ladder.join('  ')}`);
+    const base = f.baselineLatencyMs;
+    if (base) lines.push(`Normal latency: p50 ${base.p50.toFixed(1)} ms  p95 ${base.p95.toFixed(1)} ms   Throttled: ${n(Number(f.throttled ?? 0))} of ${n(r.requests)}   Other errors: ${formatErrors(r)}`);
+  }
   return [...lines, ...statusLines(r, path, colour)].join('\n');
 }
 

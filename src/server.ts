@@ -28,19 +28,28 @@ export interface ServerProcess {
 
 const TAIL_BYTES = 16 * 1024;
 
+export interface SpawnOptions {
+  /** The server's environment (default: mcp-hammer's own). */
+  env?: NodeJS.ProcessEnv;
+  /** Sees everything the server writes to stderr, from its first byte (--heap reads the inspector's address). */
+  onStderr?: (text: string) => void;
+}
+
 /** Spawns the command; rejects with a CannotRun when it cannot be run at all (not found, not executable). */
-export function startServer(command: string, args: string[]): Promise<ServerProcess> {
+export function startServer(command: string, args: string[], o: SpawnOptions = {}): Promise<ServerProcess> {
   const child = spawn(command, args, {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: process.env,
+    env: o.env ?? process.env,
     // Its own process group: a Ctrl-C in the terminal reaches mcp-hammer only, which then ends the
     // server in order; and the group can be signalled as one.
     detached: true,
   });
   let tail = '';
+  const stderrClosed = new Promise<void>((r) => child.stderr!.once('close', r));
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => {
     tail = (tail + text).slice(-TAIL_BYTES);
+    o.onStderr?.(text);
   });
   // Writes to a server that has died fail with EPIPE; the exit is what gets reported.
   child.stdin!.on('error', () => {});
@@ -69,7 +78,10 @@ export function startServer(command: string, args: string[]): Promise<ServerProc
         exit: () => exit,
         stderrTail: () => tail.split('\n').filter((l) => l.trim()).slice(-20),
         knownPids,
-        stop: (graceMs = 2000) => stopTree(pid, knownPids, exited, () => exit !== undefined, child, graceMs),
+        stop: async (graceMs = 2000) => {
+          await stopTree(pid, knownPids, exited, () => exit !== undefined, child, graceMs);
+          await drain(stderrClosed);
+        },
       });
     });
   });
@@ -111,6 +123,11 @@ async function stopTree(pid: number, known: Set<number>, exited: Promise<Exit>, 
   await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
 }
 
+/** Wait (briefly) until everything the server wrote to stderr has been read, such as its dying words. */
+function drain(closed: Promise<void>): Promise<unknown> {
+  return Promise.race([closed, new Promise((r) => setTimeout(r, 500))]);
+}
+
 /** SIGKILL to the group and every known member; synchronous, for exit handlers. */
 export function killTreeNow(pid: number, known: Set<number>): void {
   signal(-pid, 'SIGKILL');
@@ -131,8 +148,8 @@ export const running = new Set<ServerProcess>();
  * done, not that some time has passed. On any failure the tree is ended before the error is thrown.
  */
 export async function openTarget(command: string, args: string[],
-  o: { timeoutMs: number; startupMs: number; signal?: AbortSignal }): Promise<Target> {
-  const server = await startServer(command, args);
+  o: { timeoutMs: number; startupMs: number; signal?: AbortSignal } & SpawnOptions): Promise<Target> {
+  const server = await startServer(command, args, { env: o.env, onStderr: o.onStderr });
   running.add(server);
   const conn = connectStdio(server.child.stdout!, server.child.stdin!, { timeoutMs: o.startupMs });
   server.exited.then(() => conn.close());
@@ -140,9 +157,8 @@ export async function openTarget(command: string, args: string[],
   try {
     const info = await Promise.race([
       handshake(conn),
-      server.exited.then((e) => {
-        const tail = server.stderrTail().slice(-3).join(' | ');
-        throw new CannotRun(`the server exited before the MCP handshake finished (${describeExit(e)})${tail ? `: ${tail}` : ''}`);
+      server.exited.then(() => {
+        throw new CannotRun('the server exited before the MCP handshake finished');
       }),
       new Promise<never>((_, reject) => {
         o.signal?.addEventListener('abort', () => reject(new Interrupted('interrupted while starting the server')), { once: true });
@@ -155,7 +171,13 @@ export async function openTarget(command: string, args: string[],
     conn.setTimeoutMs(o.timeoutMs);
     return { server, conn, info };
   } catch (err) {
+    // A server that dies closes its stdout first; its exit code and last words say more than "closed".
+    const exit = await Promise.race([server.exited, new Promise<undefined>((r) => setTimeout(r, 500))]);
     await endServer(server);
+    if (exit && !(err instanceof Interrupted)) {
+      const tail = server.stderrTail().slice(-3).join(' | ');
+      throw new CannotRun(`the server exited before the MCP handshake finished (${describeExit(exit)})${tail ? `: ${tail}` : ''}`);
+    }
     throw err;
   } finally {
     clearTimeout(timer);

@@ -18,20 +18,33 @@ export interface Budgets {
   bytesPerRequest: number;
   /** Total bytes of growth over the measured part of the run below which it is not called a leak. */
   totalBytes: number;
-  /** Share of the run (by blocks) treated as warm-up. */
+  /** Share of the run (by blocks) treated as warm-up at least... */
   warmupFraction: number;
+  /**
+   * ...and at least this many requests (up to three quarters of the run): an SDK server's V8 heap settles
+   * over its first ~10,000-20,000 calls, whatever the time they take.
+   */
+  warmupRequests: number;
   /** Fewest blocks after warm-up for a verdict. */
   minBlocks: number;
+  /**
+   * Fewest requests in a flat second half before growth is said to have levelled off. V8 grows its heap in
+   * steps for the first tens of thousands of calls of an SDK server, and a flat stretch shorter than that
+   * can be the pause between two steps of a leak.
+   */
+  minPlateauRequests: number;
 }
 
 export const DEFAULT_BUDGETS: Budgets = {
   bytesPerRequest: 64,
-  totalBytes: 8 * 1024 * 1024,
+  totalBytes: 16 * 1024 * 1024,
   warmupFraction: 0.25,
+  warmupRequests: 20_000,
   minBlocks: 8,
+  minPlateauRequests: 20_000,
 };
 
-export type Shape = 'flat' | 'rising' | 'levels off' | 'too short';
+export type Shape = 'flat' | 'rising' | 'levels off' | 'unclear' | 'too short';
 
 export interface Trend {
   shape: Shape;
@@ -47,8 +60,13 @@ export interface Trend {
   noise: number;
   /** The requests measured after warm-up. */
   measuredRequests: number;
+  /** Blocks judged (the last few are left out, see keptMemory), and how many of them were warm-up. */
   blocks: number;
   warmupBlocks: number;
+  /** Marked falls of the floors after warm-up (counted when deciding whether growth is a leak). */
+  collections?: number;
+  /** The smallest growth per request this run could have called a leak. */
+  detectableBytesPerRequest: number;
   /** Where a rising series flattened: bytes above baseline, and after how many requests. */
   levelsOffAt?: { bytes: number; requests: number };
 }
@@ -75,14 +93,45 @@ export function theilSen(points: Point[]): number {
   return median(slopes);
 }
 
-export function memoryTrend(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS): Trend {
-  const warmupBlocks = Math.min(floors.length, Math.ceil(floors.length * budgets.warmupFraction));
+/**
+ * The least memory the server held from each block on: the lowest of that block's floor and every later
+ * one. When V8 collects only every few blocks, the floors themselves climb and fall in a saw-tooth; what the
+ * server never again went below is what it kept. The last blocks have too little future to judge by, and
+ * are left out.
+ */
+export function keptMemory(floors: Point[]): Point[] {
+  const kept = floors.map((p) => ({ ...p }));
+  for (let i = kept.length - 2; i >= 0; i--) kept[i].bytes = Math.min(kept[i].bytes, kept[i + 1].bytes);
+  return kept.slice(0, Math.max(0, kept.length - Math.max(2, Math.round(kept.length / 12))));
+}
+
+/** How many times the floors fell markedly (a major garbage collection giving memory back). */
+export function collections(floors: Point[]): number {
+  let drops = 0;
+  let peak = -Infinity;
+  for (const p of floors) {
+    if (peak - p.bytes > Math.max(2 * 1024 * 1024, 0.03 * peak)) {
+      drops++;
+      peak = p.bytes;
+    } else {
+      peak = Math.max(peak, p.bytes);
+    }
+  }
+  return drops;
+}
+
+export function memoryTrend(blockFloors: Point[], budgets: Budgets = DEFAULT_BUDGETS): Trend {
+  const floors = keptMemory(blockFloors);
+  const byShare = Math.ceil(floors.length * budgets.warmupFraction);
+  const byCount = floors.findIndex((p) => p.requests >= budgets.warmupRequests) + 1 || floors.length;
+  const warmupBlocks = Math.min(floors.length, Math.max(byShare, Math.min(byCount, Math.floor(floors.length * 0.75))));
   const measured = floors.slice(warmupBlocks);
   const base = floors[Math.max(0, warmupBlocks - 1)]?.bytes ?? 0;
   const endBytes = floors.at(-1)?.bytes ?? 0;
   const empty: Trend = {
     shape: 'too short', baseline: base, end: endBytes, bytesPerRequest: 0, earlyBytesPerRequest: 0,
     lateBytesPerRequest: 0, growth: 0, noise: 0, measuredRequests: 0, blocks: floors.length, warmupBlocks,
+    detectableBytesPerRequest: Infinity,
   };
   if (measured.length < budgets.minBlocks) return empty;
 
@@ -99,16 +148,36 @@ export function memoryTrend(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS)
     ...empty, bytesPerRequest: slope, earlyBytesPerRequest: early, lateBytesPerRequest: late, growth, noise,
     measuredRequests: span,
   };
+  // Growth counts only when it is over the per-request budget and, in total, over both the total budget
+  // and four times the scatter of the floors.
+  const significant = Math.max(budgets.totalBytes, 4 * noise);
   const over = (perRequest: number, requests: number) =>
-    perRequest > budgets.bytesPerRequest && perRequest * requests > Math.max(budgets.totalBytes, 4 * noise);
+    perRequest > budgets.bytesPerRequest && perRequest * requests > significant;
+  const detectable = Math.max(budgets.bytesPerRequest, span > 0 ? significant / span : Infinity);
+  const judged = { ...trend, detectableBytesPerRequest: detectable };
 
-  // Still climbing in the second half: a leak. Growth confined to the first half: something filled up.
-  if (over(late, span / 2)) return { ...trend, shape: 'rising' };
-  const rose = endBytes - base > Math.max(budgets.totalBytes, 4 * noise);
-  if (!over(slope, span) && !over(early, span / 2) && !rose) return { ...trend, shape: 'flat' };
+  // Still climbing in the second half at a good share of the first half's pace: a leak.
+  if (over(late, span / 2) && late >= 0.5 * early) {
+    // A clean server under load can take longer than the run to finish one saw-tooth (V8 collecting every
+    // ten seconds on a busy machine), and a rising stretch of it looks like a leak. Growth is called a leak
+    // when it has outlasted two collections, or is far too large for a saw-tooth.
+    const drops = collections(blockFloors.slice(warmupBlocks));
+    const decisive = drops >= 2 || growth > 3 * significant;
+    return { ...judged, collections: drops, shape: decisive ? 'rising' : 'unclear' };
+  }
+  const rose = endBytes - base > significant;
+  if (!over(slope, span) && !over(early, span / 2) && !over(late, span / 2) && !rose) return { ...judged, shape: 'flat' };
+  // Growth that stopped: something filled up (a bounded cache) or V8 finished warming up. Only when the
+  // second half was long enough to have shown half the first half's pace is "stopped" a finding.
   const top = median(measured.slice(half).map((p) => p.bytes));
-  const reached = measured.find((p) => p.bytes >= base + 0.9 * (top - base)) ?? measured[half];
-  return { ...trend, shape: 'levels off', levelsOffAt: { bytes: Math.max(0, top - base), requests: reached.requests } };
+  const pace = Math.max(early, (top - base) / Math.max(1, measured[half].requests - x0));
+  const resolvable = 0.5 * pace * (span / 2) > significant && span / 2 >= budgets.minPlateauRequests;
+  if (late < 0.25 * pace && resolvable) {
+    const reached = measured.find((p) => p.bytes >= base + 0.9 * (top - base)) ?? measured[half];
+    return { ...judged, shape: 'levels off', levelsOffAt: { bytes: Math.max(0, top - base), requests: reached.requests } };
+  }
+  // Growing, but slowing down, or too little of it to tell: warm-up and a leak look alike here.
+  return { ...judged, shape: 'unclear' };
 }
 
 export interface Verdict {

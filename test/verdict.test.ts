@@ -1,5 +1,6 @@
 // The statistics alone: recorded or synthetic series in, the same verdict every time.
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { leakVerdict, memoryTrend, median, theilSen, type Point } from '../src/verdict.js';
 import { Histogram } from '../src/latency.js';
@@ -45,7 +46,7 @@ test('1 KB per request is a leak, with the rate reported', () => {
 });
 
 test('growth that levels off (a bounded cache) passes and says where it flattened', () => {
-  const trend = memoryTrend(series(600_000, (r) => Math.min(r, 250_000) * 200));
+  const trend = memoryTrend(series(600_000, (r) => Math.min(r, 250_000) * 400));
   assert.equal(trend.shape, 'levels off');
   assert.ok(trend.levelsOffAt && trend.levelsOffAt.bytes > 10 * MB);
   assert.equal(leakVerdict(trend).pass, true);
@@ -81,4 +82,36 @@ test('sparkline squeezes a long series and draws flat as flat', () => {
   assert.equal(sparkline([1, 2, 3, 4, 5, 6, 7, 8]), '▁▂▃▄▅▆▇█');
   assert.equal(sparkline(Array(500).fill(3), 40), '▁'.repeat(40));
   assert.ok(sparkline(Array.from({ length: 1000 }, (_, i) => i), 60).length <= 61);
+});
+
+test('growth that slows down in a short run is unclear, neither PASS nor FAIL', () => {
+  // Settling like V8 does, fast at first and slower later, still climbing at the end of a short run.
+  const trend = memoryTrend(series(60_000, (r) => (1 - Math.exp(-r / 20_000)) * 80 * MB, 0.5 * MB));
+  assert.equal(trend.shape, 'unclear');
+});
+
+test('a PASS says how small a leak the run could have seen', () => {
+  const long = memoryTrend(series(600_000, () => 0));
+  const short = memoryTrend(series(40_000, () => 0));
+  assert.ok(long.detectableBytesPerRequest < 100);
+  assert.ok(short.detectableBytesPerRequest > 200);
+});
+
+// Series recorded from real runs against the fixture servers: the same verdict every time.
+function recorded(name: string) {
+  const file = new URL(`../../test/recorded/${name}.json`, import.meta.url);
+  const data = JSON.parse(readFileSync(file, 'utf8'));
+  return memoryTrend(data.floors.map(([requests, bytes]: [number, number]) => ({ requests, bytes })));
+}
+
+test('recorded runs: leaks rise or ask for a longer run, clean servers are flat, a slow saw-tooth is no leak', () => {
+  assert.equal(recorded('burst-leak').shape, 'rising');
+  // 1.3 KB per call, but only 86,000 calls on a machine busy with other work and no marked collection:
+  // never a PASS; "run longer".
+  assert.equal(recorded('heap-leak-busy-machine').shape, 'unclear');
+  assert.equal(recorded('clean').shape, 'flat');
+  assert.equal(recorded('bounded-cache').shape, 'flat');
+  // 1 MB of garbage per call on a machine busy with other work: V8 collected once in ten seconds, and the
+  // run ended on a 36 MB climb.
+  assert.equal(recorded('garbage-slow-sawtooth').shape, 'unclear');
 });

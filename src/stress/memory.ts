@@ -1,19 +1,29 @@
 // The memory leak test: the same requests again and again, memory of the server's tree sampled, and the
 // trend after warm-up judged (see verdict.ts for the rule).
-import { chooseCalls } from '../calls.js';
+import { chooseCalls, preflight } from '../calls.js';
 import { hammer, type HammerResult, type TesterLoad } from '../hammer.js';
 import { treeSampler } from '../memory.js';
 import { progressPrinter, type Results } from '../report.js';
 import { endServer, openTarget, describeExit, type Target } from '../server.js';
-import { leakVerdict, memoryTrend, type Trend } from '../verdict.js';
+import { formatBytes, leakVerdict, memoryTrend, type Trend } from '../verdict.js';
 import type { Options, RunContext } from '../cli.js';
+import { heapWatch, withoutInspectorLines } from '../heap.js';
+import { chooseSignal, heapTrend, noteSignal } from '../heapverdict.js';
 
 export async function memoryTest(opts: Options, ctx: RunContext, results: Results): Promise<void> {
-  const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal });
+  const heap = opts.heap ? heapWatch() : null;
+  const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal, ...heap?.spawn });
   try {
+    // The fault tests need a way to make mcp-hammer fail from inside while a server runs.
+    if (process.env.MCP_HAMMER_TEST_BUG) throw new Error('a fault injected by the test suite');
     describeTarget(results, target);
-    const { calls, notice } = chooseCalls(target.info, opts.tools, opts.toolArgs);
-    if (notice) results.warnings.push(notice);
+    const noHeap = await heap?.attach();
+    if (noHeap) results.warnings.push(noHeap);
+    const watching = heap && !noHeap;
+    const choice = chooseCalls(target.info, opts.tools, opts.toolArgs);
+    if (choice.notice) results.warnings.push(choice.notice);
+    const { calls, notices } = await preflight(target.conn, choice.calls, opts.tools.length > 0, Math.min(opts.timeoutMs, 2000));
+    results.warnings.push(...notices);
     results.calls = calls.map(({ method, tool, arguments: a }) => ({ method, tool, arguments: a }));
     ctx.announce(results);
     const progress = progressPrinter(process.stderr, 'memory');
@@ -24,28 +34,41 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Result
       maxRequests: opts.requests,
       maxSeconds: opts.durationSeconds,
       timeoutMs: opts.timeoutMs,
-      ...blockTiming(opts.durationSeconds),
+      ...blockTiming(opts.durationSeconds, opts.requests),
       sampler: treeSampler(target.server.pid),
       signal: ctx.signal,
       serverExited: target.server.exited,
       onProgress: progress.update,
+      atFloor: heap?.atFloor,
     });
     progress.done();
+    if (watching && run.stopReason === 'done') process.stderr.write('Heap: probing where allocations come from, then the end snapshot...\n');
+    const heapResults = run.stopReason === 'done' ? await heap?.finish({ ...opts, target, callFor: (i) => calls[i % calls.length], requests: run.requests, signal: ctx.signal }) : null;
+    heap?.close();
     await endServer(target.server);
-    results.stderrTail = target.server.stderrTail();
+    results.stderrTail = heap ? withoutInspectorLines(target.server.stderrTail()) : target.server.stderrTail();
     const trend = memoryTrend(run.floors.map((f) => ({ requests: f.requests, bytes: f.bytes })));
     fillRun(results, run, target);
     fillMemory(results, run, trend);
-    judge(results, run, trend, opts.timeoutMs);
+    if (heapResults) results.heap = heapResults;
+    const heapSignal = heapResults ? heapTrend(heapResults.series) : null;
+    const { trend: deciding, decidedBy } = chooseSignal(trend, heapSignal);
+    judge(results, run, deciding, opts.timeoutMs);
+    if (heapResults) noteSignal(results, decidedBy, heapSignal);
   } finally {
+    heap?.close();
     await endServer(target.server);
   }
 }
 
-/** Blocks of ~1/48 of the run (at least 250 ms), sampled at least three times each. */
-export function blockTiming(durationSeconds?: number): { blockMs: number; sampleMs: number } {
+/**
+ * Blocks of ~1/48 of the run, by time and by count, whichever ends first (at least 250 ms or 100 requests),
+ * sampled a few times each.
+ */
+export function blockTiming(durationSeconds?: number, requests?: number): { blockMs: number; sampleMs: number; blockRequests?: number } {
   const blockMs = durationSeconds ? Math.max(250, Math.round((durationSeconds * 1000) / 48)) : 500;
-  return { blockMs, sampleMs: Math.min(200, Math.round(blockMs / 3)) };
+  const blockRequests = requests ? Math.max(100, Math.round(requests / 48)) : undefined;
+  return { blockMs, blockRequests, sampleMs: Math.min(200, Math.max(20, Math.round(blockMs / 3))) };
 }
 
 export function describeTarget(results: Results, target: Target): void {
@@ -107,12 +130,16 @@ function fillMemory(results: Results, run: HammerResult, trend: Trend): void {
     baselineRss: first?.rss ?? 0,
     endRss: lastFloor?.rss ?? 0,
     bytesPerRequest: round(trend.bytesPerRequest, 1),
+    firstHalfBytesPerRequest: round(trend.earlyBytesPerRequest, 1),
+    secondHalfBytesPerRequest: round(trend.lateBytesPerRequest, 1),
     bytesPerMillionRequests: Math.round(trend.bytesPerRequest * 1e6),
     shape: trend.shape,
     noise: Math.round(trend.noise),
+    detectableBytesPerRequest: Number.isFinite(trend.detectableBytesPerRequest) ? Math.round(trend.detectableBytesPerRequest) : null,
     warmupRequests: first?.requests ?? 0,
     levelsOffAt: trend.levelsOffAt,
     samples: run.samples.map(([s, r, b, rss]) => [round(s, 2), r, b, rss]),
+    floors: run.floors.map((f) => [f.requests, f.bytes]),
   };
   if (!lastFloor && run.samples.length) {
     const s = run.samples.at(-1)!;
@@ -152,6 +179,13 @@ export function judge(results: Results, run: HammerResult, trend: Trend | null, 
   }
   if (run.errorCount > run.requests / 2) {
     results.warnings.push(`most calls failed (${run.errorCount.toLocaleString('en-US')} of ${run.requests.toLocaleString('en-US')}): the test measured the error path`);
+  }
+  if (trend && trend.shape === 'unclear') {
+    results.verdict = 'error';
+    results.reasons.push(`cannot tell a leak from a heap still settling: memory grew ${formatBytes(trend.growth)} over `
+      + `${trend.measuredRequests.toLocaleString('en-US')} requests after warm-up, but with too few garbage collections or too uneven a climb to be sure; `
+      + 'run longer (a longer --duration or more --requests)');
+    return;
   }
   if (trend && trend.shape === 'too short') {
     results.verdict = 'error';

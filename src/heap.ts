@@ -1,0 +1,299 @@
+// --heap: watch the JavaScript heap of a Node.js server through its inspector, and name what grew.
+//
+// The Node processes of the server's tree are started with the inspector on a loopback port the system
+// chooses (NODE_OPTIONS=--inspect=127.0.0.1:0), so that wrappers such as npx work; each says where it
+// listens on stderr. After the handshake mcp-hammer connects to them all, and at the first block boundary
+// keeps the one whose CPU time grew most under load: the process that serves the requests (npm's own
+// process, a shell or a launcher stays idle).
+//
+// Then, at every block boundary (no request in flight): a forced full GC and the heap size after it, a
+// series far cleaner than the process's memory. The GC comes at every boundary, never at some only: a
+// forced GC also shrinks V8's young generation, which then grows back by tens of MB over the next
+// thousands of requests, and floors read sometimes after one and sometimes not would climb like a leak.
+// Read after a GC every time, the process memory floors stay as comparable as they were without --heap. Inside the warm-up, one heap snapshot marks which objects
+// exist. After the run, a short probe repeats the same requests with allocation tracking on (and V8's
+// optimised code dropped, so that inlined functions keep their own names), and a last snapshot shows every
+// object that appeared since the baseline and survived, where the probe's copies were allocated.
+// The costly parts (tracking, snapshots) stay out of the measured run.
+import { connectInspector, loopbackAddress, type Inspector } from './inspector.js';
+import { snapshotParser, type Snapshot } from './snapshot.js';
+import { heapGrowth, highestObjectId, type Growth } from './growth.js';
+import { hammer } from './hammer.js';
+import type { Call } from './calls.js';
+import type { Target } from './server.js';
+
+export interface HeapGrowth extends Growth {
+  perRequest: number;
+}
+
+/** What --heap leaves in the results JSON, as `heap`. */
+export interface HeapResults {
+  /** The process whose heap was watched. */
+  pid?: number;
+  signal: string;
+  /** The heap after a forced GC when the baseline snapshot was taken, and after the probe. */
+  baseline?: { requests: number; bytes: number };
+  end?: { requests: number; bytes: number };
+  /** [requests, heap bytes after a forced GC] at block boundaries. */
+  series: [number, number][];
+  /** Requests of the probe after the run (allocation tracking on; not counted in the test's requests). */
+  probeRequests: number;
+  /** Objects new since the baseline and still alive, largest first; groups under minBytes left out. */
+  growth: HeapGrowth[];
+  minBytes: number;
+  /** Time the server spent paused for mcp-hammer: snapshots, forced GCs, and the probe's length. */
+  seconds: { snapshots: number; gc: number; probe: number };
+  /** Why heap profiling stopped short, when it did. */
+  problem?: string;
+}
+
+/** Below this a group of new objects is noise (a clean SDK server leaves well under it; see the tests). */
+export const MIN_GROWTH_BYTES = 256 * 1024;
+
+/** The baseline snapshot is taken at the first block boundary past this share of the run (inside warm-up). */
+const BASELINE_AT = 0.2;
+
+const INSPECTOR_LINES = /^(Debugger listening on ws:|For help, see: https:\/\/nodejs\.org\/en\/docs\/inspector|Debugger attached\.|Debugger ending on ws:|Waiting for the debugger to disconnect)/;
+
+/** The server's stderr lines without the inspector's own messages. */
+export function withoutInspectorLines(lines: string[]): string[] {
+  return lines.filter((l) => !INSPECTOR_LINES.test(l.trim()));
+}
+
+export interface ProbeOptions {
+  target: Target;
+  /** The call for request number i of the whole run (the probe goes on from `requests`). */
+  callFor: (i: number) => Call;
+  requests: number;
+  concurrency: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface HeapWatch {
+  /** Given to openTarget: the environment with the inspector on, and the stderr listener finding it. */
+  spawn: { env: NodeJS.ProcessEnv; onStderr: (text: string) => void };
+  /** After the handshake. Returns the sentence to show when there is no Node.js process to watch. */
+  attach(): Promise<string | null>;
+  /** For hammer's atFloor: at a block boundary, with no request in flight. */
+  atFloor(p: { requests: number; fraction: number }): Promise<void>;
+  /** After a run that finished: the probe, the end snapshot and what grew. Null when not watching. */
+  finish(o: ProbeOptions): Promise<HeapResults | null>;
+  /** Close every inspector connection (before the server is ended: Node waits for a debugger at exit). */
+  close(): void;
+}
+
+interface Candidate {
+  url: string;
+  inspector: Inspector;
+  pid: number;
+  cpu: number;
+}
+
+export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
+  const urls: string[] = [];
+  let line = '';
+  let candidates: Candidate[] = [];
+  let chosen: Candidate | null = null;
+  let sinceId = 0;
+  let gcMs = 0;
+  let snapshotMs = 0;
+  const results: HeapResults = {
+    signal: 'JavaScript heap and ArrayBuffers of the process serving the requests, after a forced full GC',
+    series: [], probeRequests: 0, growth: [], minBytes: MIN_GROWTH_BYTES, seconds: { snapshots: 0, gc: 0, probe: 0 },
+  };
+
+  const stop = (why: string) => {
+    if (!results.problem) results.problem = why;
+    chosen = null;
+  };
+
+  const onStderr = (text: string) => {
+    line = (line + text).slice(-4096);
+    const lines = line.split('\n');
+    line = lines.pop() ?? '';
+    for (const l of lines) {
+      const m = /Debugger listening on (ws:\/\/\S+)/.exec(l);
+      if (m && loopbackAddress(m[1])) urls.push(m[1]);
+    }
+  };
+
+  const cpuOf = async (inspector: Inspector): Promise<{ pid: number; cpu: number }> => {
+    const r = await inspector.send('Runtime.evaluate', {
+      expression: '(() => { const u = process.cpuUsage(); return [process.pid, u.user + u.system]; })()',
+      returnByValue: true,
+    }, 5000);
+    const [pid, cpu] = r.result.value as [number, number];
+    return { pid, cpu };
+  };
+
+  const choose = async () => {
+    if (candidates.length > 1) {
+      await Promise.all(candidates.map(async (c) => {
+        try {
+          const now = await cpuOf(c.inspector);
+          c.cpu = now.cpu - c.cpu;
+        } catch {
+          c.cpu = -1;
+        }
+      }));
+      candidates.sort((a, b) => b.cpu - a.cpu);
+    }
+    chosen = candidates[0];
+    for (const c of candidates.slice(1)) c.inspector.close();
+    candidates = [chosen];
+    results.pid = chosen.pid;
+    await chosen.inspector.send('HeapProfiler.enable');
+  };
+
+  const heapAfterGc = async (inspector: Inspector): Promise<number> => {
+    const t = performance.now();
+    await inspector.send('HeapProfiler.collectGarbage', {}, 60_000);
+    gcMs += performance.now() - t;
+    // The memory of ArrayBuffers (Buffers) lies outside the JavaScript heap, but is kept alive by it: a
+    // Buffer kept per call must count, or this signal would call such a leak flat.
+    const r = await inspector.send('Runtime.evaluate', {
+      expression: '(() => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; })()', returnByValue: true,
+    }, 10_000);
+    return r.result.value as number;
+  };
+
+  const snapshot = async (inspector: Inspector): Promise<Snapshot> => {
+    const t = performance.now();
+    const parser = snapshotParser();
+    const off = inspector.on('HeapProfiler.addHeapSnapshotChunk', (p) => parser.write(p.chunk));
+    try {
+      // A large heap takes long to write out; the server is paused meanwhile, and nothing else waits.
+      await inspector.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, 300_000);
+    } finally {
+      off();
+      snapshotMs += performance.now() - t;
+    }
+    return parser.end();
+  };
+
+  return {
+    spawn: {
+      env: { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:0`.trim() },
+      onStderr,
+    },
+
+    async attach() {
+      const found = await Promise.all(urls.map(async (url) => {
+        try {
+          const inspector = await connectInspector(url, 2000);
+          try {
+            return { url, inspector, ...(await cpuOf(inspector)) };
+          } catch {
+            inspector.close();
+          }
+        } catch {
+          // a process that has gone, or an inspector that does not answer
+        }
+        return null;
+      }));
+      candidates = found.filter((c): c is Candidate => c !== null);
+      if (candidates.length === 0) {
+        results.problem = 'no Node.js process in the server tree opened an inspector';
+        return '--heap works on Node.js servers only, and no Node.js process of this server opened an inspector: the test runs without it';
+      }
+      return null;
+    },
+
+    async atFloor(p) {
+      if (candidates.length === 0 || results.problem) return;
+      try {
+        if (!chosen) await choose();
+        const inspector = chosen!.inspector;
+        const bytes = await heapAfterGc(inspector);
+        results.series.push([p.requests, bytes]);
+        if (!sinceId && p.fraction >= BASELINE_AT) {
+          sinceId = highestObjectId(await snapshot(inspector));
+          results.baseline = { requests: p.requests, bytes };
+        }
+      } catch (err) {
+        stop(`heap profiling stopped: ${(err as Error).message}`);
+      }
+    },
+
+    async finish(o) {
+      if (candidates.length === 0) return null;
+      const done = () => {
+        results.seconds = { snapshots: round(snapshotMs / 1000), gc: round(gcMs / 1000), probe: results.seconds.probe };
+        return results;
+      };
+      if (!chosen || results.problem) return done();
+      if (!sinceId) {
+        stop('the run ended before the heap baseline was taken');
+        return done();
+      }
+      const inspector = chosen.inspector;
+      try {
+        // Dropping optimised code gives inlined functions back their own frames in allocation stacks.
+        await inspector.send('Profiler.enable');
+        await inspector.send('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
+        // Allocation stacks are kept by address, and an older object that a GC moves onto the place of a
+        // dead tracked one takes its stack: only objects numbered after tracking began are asked where
+        // they come from. Tracking numbers every live object as it starts; an object made just after
+        // gets the next number.
+        await inspector.send('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+        const fresh = await inspector.send('Runtime.evaluate', { expression: '({})', objectGroup: 'mcp-hammer' });
+        const trackedSince = Number((await inspector.send('HeapProfiler.getHeapObjectId', { objectId: fresh.result.objectId })).heapSnapshotObjectId);
+        await inspector.send('Runtime.releaseObjectGroup', { objectGroup: 'mcp-hammer' });
+        // Hot functions are optimised (and inlined) again within seconds: drop optimised code every
+        // 200 ms of the probe, so that most allocations see every frame.
+        const deopt = setInterval(() => {
+          inspector.send('Profiler.stopPreciseCoverage')
+            .then(() => inspector.send('Profiler.startPreciseCoverage', { callCount: true, detailed: false }))
+            .catch(() => {});
+        }, 200);
+        const t = performance.now();
+        const probe = await hammer({
+          conn: o.target.conn,
+          callFor: (i) => o.callFor(o.requests + i),
+          concurrency: o.concurrency,
+          maxRequests: probeRequests(o.requests - results.baseline!.requests),
+          maxSeconds: 5,
+          timeoutMs: o.timeoutMs,
+          blockMs: 6000,
+          sampleMs: 1000,
+          sampler: async () => ({ anon: 0, rss: 0, pids: [] }),
+          signal: o.signal,
+          serverExited: o.target.server.exited,
+        });
+        clearInterval(deopt);
+        results.seconds.probe = round((performance.now() - t) / 1000);
+        results.probeRequests = probe.requests;
+        if (probe.stopReason !== 'done') {
+          stop(`the probe after the run did not finish (${probe.stopReason})`);
+          return done();
+        }
+        const bytes = await heapAfterGc(inspector);
+        const requests = o.requests + probe.requests;
+        results.end = { requests, bytes };
+        const end = await snapshot(inspector);
+        const since = Math.max(1, requests - results.baseline!.requests);
+        results.growth = heapGrowth(end, sinceId, { trackedSince, minBytes: MIN_GROWTH_BYTES, top: 5, cwd: process.cwd() })
+          .map((g) => ({ ...g, perRequest: Math.round((g.bytes / since) * 10) / 10 }));
+      } catch (err) {
+        stop(`heap profiling stopped: ${(err as Error).message}`);
+      }
+      return done();
+    },
+
+    close() {
+      for (const c of candidates) c.inspector.close();
+      candidates = [];
+      chosen = null;
+    },
+  };
+}
+
+/** Enough requests for the allocation stacks of a leak every few dozen calls, bounded. */
+function probeRequests(measured: number): number {
+  return Math.min(2000, Math.max(300, Math.round(measured / 20)));
+}
+
+function round(v: number): number {
+  return Math.round(v * 100) / 100;
+}

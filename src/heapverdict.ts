@@ -1,0 +1,36 @@
+// Which memory signal decides the verdict when --heap adds a second one: the JavaScript heap after a
+// forced GC, read at every block boundary. Pure: trends in, a choice out.
+//
+// The heap series (the JavaScript heap and the ArrayBuffers it keeps) has almost no noise (no garbage,
+// no allocator slack), so it shows a JavaScript leak sooner and more surely; but it cannot see memory
+// that native code or other processes of the tree keep, which the process memory does. So the run fails when either signal
+// keeps rising, and the results say which one did.
+import { memoryTrend, type Trend } from './verdict.js';
+import type { Results } from './report.js';
+
+export type Signal = 'process memory' | 'heap after GC' | 'both';
+
+/** The trend of [requests, heap bytes after GC] points, by the same rule as the process memory. */
+export function heapTrend(series: [number, number][]): Trend {
+  return memoryTrend(series.map(([requests, bytes]) => ({ requests, bytes })));
+}
+
+export function chooseSignal(memory: Trend, heap: Trend | null): { trend: Trend; decidedBy: Signal } {
+  if (!heap || heap.shape === 'too short' || memory.shape === 'too short') return { trend: memory, decidedBy: 'process memory' };
+  const memoryRises = memory.shape === 'rising';
+  const heapRises = heap.shape === 'rising';
+  // Both rising: the heap's numbers are the cleaner ones to quote.
+  if (memoryRises === heapRises) return { trend: heapRises ? heap : memory, decidedBy: 'both' };
+  return memoryRises ? { trend: memory, decidedBy: 'process memory' } : { trend: heap, decidedBy: 'heap after GC' };
+}
+
+/** Records the deciding signal and, where the two disagree, says what that means. */
+export function noteSignal(results: Results, decidedBy: Signal, heap: Trend | null): void {
+  if (results.memory) results.memory.decidedBy = decidedBy;
+  if (results.verdict !== 'fail' || !results.reasons.length) return;
+  if (decidedBy === 'heap after GC') {
+    results.reasons[0] += ' (the JavaScript heap after forced GCs; the process memory alone did not show it)';
+  } else if (decidedBy === 'process memory' && heap && heap.shape !== 'too short' && !results.server.exit) {
+    results.reasons[0] += '; the JavaScript heap and its Buffers stayed flat, so the growth is outside them (native code, other processes)';
+  }
+}
