@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The bundled example target: a small MCP time server built with the official SDK, every tool read-only.
-// `mcp-hammer memory` runs against it when no server command is given.
+// `mcp-hammer memory` and `mcp-hammer cache` run against it when no server command is given. Its date-times
+// are declared as such (format date-time), so the cache test can flood them with valid values.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { z } from 'zod';
@@ -8,23 +9,27 @@ import { z } from 'zod';
 const server = new McpServer({ name: 'example-time-server', version: '1.0.0' });
 const readOnly = { readOnlyHint: true, openWorldHint: false };
 
-// One formatter per time zone: making an Intl.DateTimeFormat is costly, and the zones are a fixed, known
-// set (the name is checked before it becomes a key), so this cache is bounded.
+// One formatter per time zone, memoised: building one costs far more than using it. The memo is keyed by
+// an argument, yet bounded: an unknown zone throws before it is stored, so it holds at most the few hundred
+// IANA zones.
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function timeIn(timezone: string, at = new Date()): string {
-  let format = formatters.get(timezone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, dateStyle: 'short', timeStyle: 'long', hourCycle: 'h23' });
-    formatters.set(timezone, format);
+function formatter(timezone: string): Intl.DateTimeFormat {
+  let f = formatters.get(timezone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, dateStyle: 'short', timeStyle: 'long', hourCycle: 'h23' });
+    formatters.set(timezone, f);
   }
-  return format.format(at);
+  return f;
+}
+
+function timeIn(timezone: string, at = new Date()): string {
+  return formatter(timezone).format(at);
 }
 
 function checkZone(timezone: string): string | null {
-  if (formatters.has(timezone)) return null;
   try {
-    new Intl.DateTimeFormat('en', { timeZone: timezone });
+    formatter(timezone);
     return null;
   } catch {
     return `unknown time zone '${timezone}'; use an IANA name such as Europe/Paris`;
@@ -46,7 +51,7 @@ server.registerTool('get_current_time', {
 server.registerTool('convert_time', {
   description: 'Convert an ISO time from one time zone to another',
   inputSchema: {
-    time: z.string().default('2026-01-01T12:00:00Z').describe('ISO 8601 date-time'),
+    time: z.iso.datetime({ offset: true }).default('2026-01-01T12:00:00Z').describe('ISO 8601 date-time'),
     target_timezone: z.string().default('Asia/Tokyo'),
   },
   annotations: readOnly,
@@ -61,8 +66,8 @@ server.registerTool('convert_time', {
 server.registerTool('time_difference', {
   description: 'Hours between two ISO date-times',
   inputSchema: {
-    from: z.string().default('2026-01-01T00:00:00Z'),
-    to: z.string().default('2026-01-02T06:30:00Z'),
+    from: z.iso.datetime({ offset: true }).default('2026-01-01T00:00:00Z'),
+    to: z.iso.datetime({ offset: true }).default('2026-01-02T06:30:00Z'),
   },
   annotations: readOnly,
 }, async ({ from, to }) => {

@@ -6,6 +6,8 @@ import { CannotRun } from './errors.js';
 import type { Connection } from './client.js';
 import { classify, describeError } from './hammer.js';
 
+import { matches, matching } from './pattern.js';
+
 export interface Call {
   method: string;
   /** The tool's name, for tools/call. */
@@ -137,21 +139,18 @@ function stringFor(schema: Schema, unique?: number): string {
   const u = unique ?? 0;
   let text: string;
   switch (schema.format) {
-    case 'date-time': return new Date(BASE_TIME + u * 1000).toISOString();
-    case 'date': return new Date(BASE_TIME + u * 86_400_000).toISOString().slice(0, 10);
-    case 'time': return new Date(BASE_TIME + u * 1000).toISOString().slice(11, 19);
-    case 'email': text = unique === undefined ? 'user@example.com' : `user${u}@example.com`; break;
+    case 'date-time': text = new Date(BASE_TIME + u * 1000).toISOString(); break;
+    case 'date': text = new Date(BASE_TIME + u * 86_400_000).toISOString().slice(0, 10); break;
+    case 'time': text = new Date(BASE_TIME + u * 1000).toISOString().slice(11, 19); break;
     // Local addresses only: a tool that fetches what it is given must not send traffic off this machine.
-    case 'uri': case 'url': case 'iri': text = unique === undefined ? 'http://localhost/' : `http://localhost/${u}`; break;
-    case 'hostname': return 'localhost';
-    case 'ipv4': return '127.0.0.1';
-    case 'ipv6': return '::1';
-    case 'uuid': return `00000000-0000-4000-8000-${u.toString(16).padStart(12, '0').slice(-12)}`;
-    default: text = unique === undefined ? 'x' : `k${u}`;
+    case 'hostname': text = 'localhost'; break;
+    case 'ipv4': text = '127.0.0.1'; break;
+    case 'ipv6': text = '::1'; break;
+    case 'uuid': text = `00000000-0000-4000-8000-${u.toString(16).padStart(12, '0').slice(-12)}`; break;
+    default: text = fitLength(schema, plainFor(schema, unique));
   }
-  const min = schema.minLength ?? 0;
-  if (text.length < min) text = text.padEnd(min, 'x');
-  if (schema.maxLength !== undefined && text.length > schema.maxLength) text = text.slice(-schema.maxLength);
+  // A pattern the plain value misses (a code such as ^[A-Z]{3}-\d{4}$): build one from the pattern itself.
+  if (typeof schema.pattern === 'string' && !matches(schema.pattern, text)) text = matching(schema.pattern, u) ?? text;
   return text;
 }
 
@@ -180,4 +179,51 @@ export async function preflight(conn: Connection, calls: Call[], named: boolean,
   if (kept.length === 0) return { calls, notices: [] };
   if (notices.length === 0) return { calls: kept, notices };
   return { calls: kept, notices: [`left out of the load, after one trial call each: ${notices.join(', ')}; name tools with --tool to call them anyway`] };
+}
+
+function plainFor(schema: Schema, u?: number): string {
+  const tag = u === undefined ? '' : String(u);
+  if (schema.format === 'email') return `user${tag}@example.com`;
+  if (schema.format === 'uri' || schema.format === 'url' || schema.format === 'iri') return `http://localhost/${tag}`;
+  if (u === undefined) return 'x';
+  // Room for fewer than ten million counters as k1234567: the counter alone in base 36, for every counter
+  // (mixing the two spellings could make one value twice).
+  return (schema.maxLength ?? Infinity) < 8 ? u.toString(36) : `k${u}`;
+}
+
+function fitLength(schema: Schema, text: string): string {
+  if (schema.maxLength !== undefined && text.length > schema.maxLength) text = text.slice(-schema.maxLength);
+  const min = schema.minLength ?? 0;
+  return text.length < min ? text.padEnd(min, 'x') : text;
+}
+
+// Counters a varied value is tried with: the first thousand, and a spread up to a million, so that a schema
+// whose values repeat (a short maxLength, a fixed-width pattern, a small integer range) is caught.
+const TRIALS = [
+  ...Array.from({ length: 1000 }, (_, i) => i),
+  ...Array.from({ length: 2000 }, (_, i) => 1000 + ((i * 7_919_993) % 999_000)),
+];
+
+/** Why a property cannot take a million different values (an enum, a boolean, a short pattern), or null when it can. */
+export function whyFixed(schema: Schema | undefined): string | null {
+  if (schema && typeof schema === 'object') {
+    if ('const' in schema) return 'it is a constant';
+    if (Array.isArray(schema.enum)) return `it is an enum (${schema.enum.length} values)`;
+    if (schema.type === 'boolean') return 'it is a boolean';
+    if (['hostname', 'ipv4', 'ipv6'].includes(schema.format)) return `its format (${schema.format}) is kept to this machine's own address`;
+  }
+  const seen = new Set<string>();
+  for (const u of TRIALS) {
+    const value = valueFor(schema, u);
+    if (typeof value === 'string' && schema?.pattern && !matches(schema.pattern, value)) {
+      return `no value matching its pattern ${schema.pattern} could be generated`;
+    }
+    if (typeof value === 'string' && (value.length < (schema?.minLength ?? 0) || value.length > (schema?.maxLength ?? Infinity))) {
+      return 'its length limits leave too little room';
+    }
+    const key = JSON.stringify(value);
+    if (seen.has(key)) return 'its schema allows too few different values (a pattern, length limit or range)';
+    seen.add(key);
+  }
+  return null;
 }

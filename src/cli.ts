@@ -4,10 +4,11 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { CannotRun, Interrupted } from './errors.js';
-import { checkResultsFolder, EXIT_CODES, newResults, renderMemory, renderRatelimit, useColour, writeResults, type Results } from './report.js';
+import { checkResultsFolder, EXIT_CODES, newResults, renderCache, renderMemory, renderRatelimit, useColour, writeResults, type Results } from './report.js';
 import { killTreeNow, running } from './server.js';
 import { VERSION } from './version.js';
 import { memoryTest } from './stress/memory.js';
+import { cacheTest } from './stress/cache.js';
 import { ratelimitTest } from './stress/ratelimit.js';
 
 const HELP = `mcp-hammer ${VERSION}: stress tests for MCP servers
@@ -161,13 +162,9 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
 
 const RUNNERS: Record<TestName, { run: (o: Options, c: RunContext, r: Results) => Promise<void>; render: typeof renderMemory; title: string }> = {
   memory: { run: memoryTest, render: renderMemory, title: 'Memory Test' },
-  cache: { run: notYet, render: renderMemory, title: 'Cache Flood Test' },
+  cache: { run: cacheTest, render: renderCache, title: 'Cache Flood Test' },
   ratelimit: { run: ratelimitTest, render: renderRatelimit, title: 'Rate Limit Test' },
 };
-
-async function notYet(o: Options): Promise<void> {
-  throw new CannotRun(`the ${o.test} test is not available in this version yet`);
-}
 
 function announce(opts: Options, results: Results): void {
   const err = process.stderr;

@@ -199,6 +199,38 @@ export function renderRatelimit(r: Results, path: string | null, colour: boolean
   return [...lines, ...statusLines(r, path, colour)].join('\n');
 }
 
+export function renderCache(r: Results, path: string | null, colour: boolean): string {
+  const keys = Number(r.uniqueKeys ?? 0);
+  const lines = [`Cache Flood Test (${n(keys)} unique keys, ${formatDuration(r.durationSeconds)}, ${n(r.requestsPerSecond)} req/s)`];
+  const varied = r.calls.flatMap((c: any) => (c.varied ?? []).map((v: string) => `${c.tool}.${v}`));
+  if (varied.length) lines.push(`Varied: ${varied.join(', ')}`);
+  const m = r.memory;
+  const control = r.control as { requests: number; bytesPerRequest: number; shape: string } | undefined;
+  if (m && m.samples.length) {
+    lines.push(`Start: ${mb(m.baseline)} (after warm-up)`, `End: ${mb(m.end)}`);
+    const perKey = Number(r.bytesPerKey ?? 0);
+    const level = r.levelsOffAt as { bytes: number; keys: number } | undefined;
+    const bounded = r.verdict === 'pass' ? ': bounded' : '';
+    if (m.shape === 'rising' && r.plainLeak) {
+      lines.push(`Growth: ${formatBytes(m.bytesPerRequest)} per request, still rising, and as fast with one repeated argument set: not a cache`);
+    } else if (m.shape === 'rising') {
+      const projected = Number(r.projectedAtMillionKeys ?? 0);
+      lines.push(`Growth: ${formatBytes(perKey)} per unique key, still rising (${formatBytes(projected)} projected at 1M keys)`);
+    } else if (level) {
+      lines.push(`Growth: levels off at ~${formatBytes(level.bytes)} above baseline by ~${n(level.keys)} keys${bounded}`);
+    } else if (m.shape !== 'too short') {
+      lines.push(`Growth: ${formatBytes(perKey)} per unique key, ${m.shape}${bounded}`);
+    }
+    if (control && control.requests) {
+      lines.push(`Control: ${formatBytes(Math.max(0, control.bytesPerRequest))} per request with one repeated argument set `
+        + `(${n(control.requests)} requests), ${control.shape}`);
+    }
+    lines.push(sparkline(m.samples.map((s) => s[2])));
+  }
+  if (r.requests > 0) lines.push(`Latency: ${formatLatency(r.latencyMs)}   Errors: ${formatErrors(r)}`);
+  return [...lines, ...statusLines(r, path, colour)].join('\n');
+}
+
 /** Live progress on stderr: one rewritten line on a terminal, a line every ~10% elsewhere. */
 export function progressPrinter(stream: NodeJS.WriteStream, label: string): { update(p: Progress): void; done(): void } {
   const tty = Boolean(stream.isTTY);

@@ -5,7 +5,7 @@ import { hammer, type HammerResult, type TesterLoad } from '../hammer.js';
 import { treeSampler } from '../memory.js';
 import { progressPrinter, type Results } from '../report.js';
 import { endServer, openTarget, describeExit, type Target } from '../server.js';
-import { formatBytes, leakVerdict, memoryTrend, type Trend } from '../verdict.js';
+import { formatBytes, leakVerdict, memoryTrend, type Trend, type Verdict } from '../verdict.js';
 import type { Options, RunContext } from '../cli.js';
 import { heapWatch, withoutInspectorLines } from '../heap.js';
 import { chooseSignal, heapTrend, noteSignal } from '../heapverdict.js';
@@ -147,8 +147,12 @@ function fillMemory(results: Results, run: HammerResult, trend: Trend): void {
   }
 }
 
-/** Decide the verdict: interrupted, crash, hang, nothing worked, too short, leak, or pass. */
-export function judge(results: Results, run: HammerResult, trend: Trend | null, timeoutMs: number): void {
+/**
+ * Decide the verdict: interrupted, crash, hang, nothing worked, too short, then the test's own rule on the
+ * trend (the memory test's leak rule unless another is given).
+ */
+export function judge(results: Results, run: HammerResult, trend: Trend | null, timeoutMs: number,
+  decide: (trend: Trend) => Verdict = leakVerdict): void {
   const done = `after ${run.requests.toLocaleString('en-US')} requests`;
   if (run.stopReason === 'interrupted') {
     results.verdict = 'interrupted';
@@ -192,12 +196,12 @@ export function judge(results: Results, run: HammerResult, trend: Trend | null, 
     results.reasons.push(`the run was too short to measure a trend (${trend.blocks - trend.warmupBlocks} blocks after warm-up); give a longer --duration or more --requests`);
     return;
   }
-  const verdict = trend ? leakVerdict(trend) : { pass: true, reasons: [] };
-  results.verdict = verdict.pass ? 'pass' : 'fail';
+  const verdict: Verdict = trend ? decide(trend) : { pass: true, reasons: [] };
+  results.verdict = verdict.undecided ? 'error' : verdict.pass ? 'pass' : 'fail';
   results.reasons.push(...verdict.reasons);
 }
 
-function round(v: number, digits: number): number {
+export function round(v: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(v * f) / f;
 }

@@ -1,0 +1,199 @@
+// The cache flooding test: a short control phase repeats one argument set, then the flood sends argument
+// values never used before in every request, while the server tree's memory is sampled as in the memory
+// test. Memory that keeps growing with the number of new keys, and not with repeated requests, is an
+// unbounded cache (see cacheTrend in verdict.ts for the rule).
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { chooseCalls } from '../calls.js';
+import type { Connection } from '../client.js';
+import { CannotRun, Interrupted } from '../errors.js';
+import { floodFor, planFlood, type Flood } from '../flood.js';
+import { classify, describeError, hammer, type HammerResult } from '../hammer.js';
+import { treeSampler } from '../memory.js';
+import { progressPrinter, type Results } from '../report.js';
+import { endServer, openTarget } from '../server.js';
+import { cacheTrend, cacheVerdict, type CacheTrend } from '../verdict.js';
+import { blockTiming, describeTarget, fillRun, judge, round } from './memory.js';
+import type { Target } from '../server.js';
+import type { Options, RunContext } from '../cli.js';
+
+/** The share of the run (time and requests) given to the control phase; the flood has the rest. */
+const CONTROL_SHARE = 0.3;
+
+export async function cacheTest(opts: Options, ctx: RunContext, results: Results): Promise<void> {
+  const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal });
+  try {
+    describeTarget(results, target);
+    const { floods, firstKey } = await chooseFloods(opts, target, results, ctx.signal);
+    ctx.announce(results);
+    const { control, flood } = await load(opts, ctx, target, floods, firstKey);
+    await endServer(target.server);
+    results.stderrTail = target.server.stderrTail();
+    const run = flood ?? control;
+    fillRun(results, run, target);
+    const trend = flood ? cacheTrend(points(control), points(flood)) : null;
+    fillCache(results, control, flood, trend);
+    const rejected = flood && flood.requests ? flood.errorCount / flood.requests : 0;
+    judge(results, run, trend?.flood ?? null, opts.timeoutMs, () => cacheVerdict(trend!, rejected));
+  } finally {
+    await endServer(target.server);
+  }
+}
+
+/** The tools and properties to flood, checked against the server; the first counter the flood may use. */
+async function chooseFloods(opts: Options, target: Target, results: Results, signal: AbortSignal): Promise<{ floods: Flood[]; firstKey: number }> {
+  const { calls, notice } = chooseCalls(target.info, opts.tools, opts.toolArgs);
+  if (notice) results.warnings.push(notice);
+  const plan = planFlood(calls, target.info.tools, opts.vary);
+  results.warnings.push(...plan.notices);
+  // Counter 0 spells the control phase's own values for some schemas (a date-time, a pattern): skip it.
+  let counter = 1;
+  const floods = await probe(target.conn, plan.floods, target.info.tools, () => counter++, results.warnings, signal);
+  results.calls = floods.map((f) => ({ method: 'tools/call', tool: f.tool, arguments: JSON.parse(f.control.paramsJson!).arguments, varied: f.varied }));
+  results.varied = [...new Set(floods.flatMap((f) => f.varied))];
+  return { floods, firstKey: counter };
+}
+
+/** The control phase, then (unless it ended the run) the flood, each with its share of time and requests. */
+async function load(opts: Options, ctx: RunContext, target: Target, floods: Flood[], firstKey: number)
+  : Promise<{ control: HammerResult; flood?: HammerResult }> {
+  const common = {
+    conn: target.conn,
+    concurrency: opts.concurrency,
+    timeoutMs: opts.timeoutMs,
+    ...blockTiming(opts.durationSeconds),
+    sampler: treeSampler(target.server.pid),
+    signal: ctx.signal,
+    serverExited: target.server.exited,
+  };
+  const seconds = (part: number) => (opts.durationSeconds === undefined ? undefined : opts.durationSeconds * part);
+  const controlProgress = progressPrinter(process.stderr, 'control');
+  const control = await hammer({
+    ...common,
+    callFor: (i) => floods[i % floods.length].control,
+    maxRequests: opts.requests === undefined ? undefined : Math.max(1, Math.round(opts.requests * CONTROL_SHARE)),
+    maxSeconds: seconds(CONTROL_SHARE),
+    onProgress: controlProgress.update,
+  });
+  controlProgress.done();
+  if (control.stopReason !== 'done') return { control };
+  const floodProgress = progressPrinter(process.stderr, 'flood');
+  const flood = await hammer({
+    ...common,
+    // Every request takes the next counter value, so no argument set is ever sent twice.
+    callFor: (i) => floods[i % floods.length].unique(firstKey + i),
+    maxRequests: opts.requests === undefined ? undefined : Math.max(1, opts.requests - control.requests),
+    maxSeconds: seconds(1 - CONTROL_SHARE),
+    onProgress: floodProgress.update,
+  });
+  floodProgress.done();
+  return { control, flood };
+}
+
+const points = (run: HammerResult) => run.floors.map((f) => ({ requests: f.requests, bytes: f.bytes }));
+
+const PROBES = 3;
+
+/**
+ * A few flooded calls per tool before the load. A server that validates its arguments refuses generated
+ * values, and then its cache is never reached: a tool refusing them all is tried again with one varied
+ * property at a time, and left out if it refuses every one. A timeout or a closed connection ends the
+ * probing; the load that follows judges it.
+ */
+async function probe(conn: Connection, floods: Flood[], tools: Tool[], next: () => number, warnings: string[],
+  signal: AbortSignal): Promise<Flood[]> {
+  const kept: Flood[] = [];
+  const refusals: string[] = [];
+  const tryFlood = async (f: Flood): Promise<{ accepted: boolean; error?: string } | null> => {
+    let ok = 0;
+    let error: string | undefined;
+    for (let i = 0; i < PROBES; i++) {
+      if (signal.aborted) throw new Interrupted('interrupted before the load began');
+      const call = f.unique(next());
+      const outcome = await conn.request(call.method, call.paramsJson);
+      if (outcome.kind !== 'answer') return null;
+      if (classify(outcome) === null) ok++;
+      else error ??= describeError(outcome);
+    }
+    return { accepted: ok * 2 > PROBES, error };
+  };
+  for (let n = 0; n < floods.length; n++) {
+    const f = floods[n];
+    const all = await tryFlood(f);
+    if (all === null) return [...kept, ...floods.slice(n)];
+    if (all.accepted) {
+      kept.push(f);
+      continue;
+    }
+    const tool = tools.find((t) => t.name === f.tool)!;
+    const accepted: string[] = [];
+    for (const name of f.varied.length > 1 ? f.varied : []) {
+      const one = await tryFlood(floodFor(tool, f.base, [name]));
+      if (one === null) return [...kept, f, ...floods.slice(n + 1)];
+      if (one.accepted) accepted.push(name);
+    }
+    if (accepted.length) {
+      kept.push(floodFor(tool, f.base, accepted));
+      warnings.push(`${f.tool}: the server refused generated values for ${f.varied.filter((v) => !accepted.includes(v)).join(', ')} `
+        + `(${all.error}), so only ${accepted.join(', ')} ${accepted.length > 1 ? 'are' : 'is'} varied`);
+    } else if (floods.length > 1) {
+      warnings.push(`${f.tool} is left out: the server refused every generated value (${all.error}), so its cache cannot be reached this way`);
+    }
+    if (!accepted.length) refusals.push(`${f.tool}: ${all.error}`);
+  }
+  if (!kept.length) {
+    // Nothing left to flood: the load would measure only the error path.
+    throw new CannotRun(`the server refused every generated value (${refusals.join('; ')}), so no cache can be reached; `
+      + 'vary other arguments (--vary) or give accepted values for the rest (--args)');
+  }
+  return kept;
+}
+
+/** The memory test's fields, over the whole run, plus what the cache test adds. */
+function fillCache(results: Results, control: HammerResult, flood: HammerResult | undefined, trend: CacheTrend | null): void {
+  // One series over both phases: the flood's seconds and requests continue the control phase's.
+  const samples = [
+    ...control.samples,
+    ...(flood?.samples ?? []).map(([s, r, b, rss]): [number, number, number, number] => [s + control.durationSeconds, r + control.requests, b, rss]),
+  ];
+  const floodFloors = flood?.floors ?? [];
+  const lastFloor = floodFloors.at(-1) ?? control.floors.at(-1);
+  const f = trend?.flood;
+  results.memory = {
+    signal: 'Pss_Anon of the process tree (anonymous memory, shared pages divided among sharers)',
+    baseline: trend?.before ?? control.floors.at(-1)?.bytes ?? 0,
+    end: lastFloor?.bytes ?? samples.at(-1)?.[2] ?? 0,
+    baselineRss: control.floors.at(-1)?.rss ?? 0,
+    endRss: lastFloor?.rss ?? samples.at(-1)?.[3] ?? 0,
+    bytesPerRequest: round(f?.bytesPerRequest ?? 0, 1),
+    firstHalfBytesPerRequest: round(f?.earlyBytesPerRequest ?? 0, 1),
+    secondHalfBytesPerRequest: round(f?.lateBytesPerRequest ?? 0, 1),
+    detectableBytesPerRequest: f && Number.isFinite(f.detectableBytesPerRequest) ? Math.round(f.detectableBytesPerRequest) : null,
+    bytesPerMillionRequests: Math.round((f?.bytesPerRequest ?? 0) * 1e6),
+    shape: f?.shape ?? 'too short',
+    noise: Math.round(f?.noise ?? 0),
+    warmupRequests: control.requests + (floodFloors[(f?.warmupBlocks ?? 1) - 1]?.requests ?? 0),
+    levelsOffAt: trend?.levelsOffAt && { bytes: trend.levelsOffAt.bytes, requests: control.requests + trend.levelsOffAt.keys },
+    samples: samples.map(([s, r, b, rss]) => [round(s, 2), r, b, rss]),
+    floors: [...control.floors, ...floodFloors.map((fl) => ({ ...fl, requests: fl.requests + control.requests }))]
+      .map((fl) => [fl.requests, fl.bytes]),
+  };
+  results.uniqueKeys = flood?.requests ?? 0;
+  results.bytesPerKey = round(trend?.bytesPerKey ?? 0, 1);
+  results.levelsOffAt = trend?.levelsOffAt;
+  results.plainLeak = trend?.plainLeak ?? false;
+  if (trend?.flood.shape === 'rising' && !trend.plainLeak) results.projectedAtMillionKeys = Math.round(trend.projectedAtMillionKeys);
+  if (control.errorCount > control.requests / 2) {
+    results.warnings.push(`most calls of the control phase failed (${control.errorCount.toLocaleString('en-US')} of ${control.requests.toLocaleString('en-US')}): `
+      + 'its repeated argument set measured the error path');
+  }
+  if (trend?.flood.shape === 'rising' && trend.control.shape === 'too short') {
+    results.warnings.push('the control phase was too short to tell growth per new key from growth per request; run longer (--duration)');
+  }
+  results.control = {
+    requests: control.requests,
+    durationSeconds: round(control.durationSeconds, 2),
+    bytesPerRequest: round(trend?.control.bytesPerRequest ?? 0, 1),
+    shape: trend?.control.shape ?? 'too short',
+    errors: control.errors,
+  };
+}
