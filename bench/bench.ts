@@ -1,9 +1,10 @@
 // The driver benchmark (`npm run bench`): how fast mcp-hammer drives a server, next to the least a client
 // can do (the ceiling), in the same run; and the tester's own peak memory over a long run.
 // mcp-hammer is measured as users run it: the real CLI (`memory --duration ... --json`) in its own process,
-// its rate read from the results JSON. Each ceiling is a separate process too. Rows are best-of-rounds, the
-// ceiling and mcp-hammer taking turns, because the machine is shared and a single run can be disturbed.
-// Usage: bench.js [--seconds 3] [--rounds 2] [--requests 1000000]
+// its rate read from the results JSON, memory sampling and block pauses included. Each ceiling runs in its
+// own process too. The machine may be shared, so the two take turns, round after round (the order flips
+// every round), and a row gives the medians: of each side's rates, and of the ratios of each round's pair.
+// Usage: bench.js [--seconds 3] [--rounds 4] [--requests 1000000]
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +23,7 @@ interface Rate {
   requestsPerSecond: number;
   /** CPU of the whole client process, % of one core. */
   cpuPercent: number;
-  /** mcp-hammer only: did it warn that it was the bottleneck? */
+  /** mcp-hammer only: did it warn that it set the pace? */
   limited?: boolean;
   /** mcp-hammer only (Linux): its event-loop thread running, and waiting for a CPU; the server's CPU. */
   loopPercent?: number;
@@ -37,6 +38,8 @@ interface Row {
   concurrency: number;
   ceiling: Rate;
   tester: Rate | null;
+  /** Median over the rounds of mcp-hammer's rate over the ceiling's in the same round. */
+  ratio?: number;
   /** How many of the tester's runs warned that it set the pace, of how many. */
   limitedRuns: [number, number];
   target?: number;
@@ -68,7 +71,7 @@ async function ceilingHttp(concurrency: number, seconds: number): Promise<Rate> 
 
 // ==== MCP-HAMMER OVER HTTP ============================================================================
 // The one function to finish once the CLI has `--url` (issue 5): it runs the real CLI against the HTTP null
-// server, started by the CLI itself as the command after `--`. Until `--help` lists --url, the row reads
+// server, which the CLI starts itself as the command after `--`. Until `--help` lists --url, the row reads
 // "waiting for --url". Check the arguments below against the CLI's final interface when it lands.
 async function hammerHttp(concurrency: number, seconds: number): Promise<Rate | null> {
   const help = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
@@ -106,32 +109,45 @@ function fromResults(run: ChildRun): Rate {
 
 // ---- measuring --------------------------------------------------------------------------------------
 
-const best = (a: Rate | null, b: Rate | null) => (!a || (b && b.requestsPerSecond > a.requestsPerSecond) ? b : a);
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
 
-/** Ceiling and tester in turns (the order flips every round, so a slow patch hurts neither alone). */
+/** The run whose rate is the median one (the lower middle for an even count), to show its other figures. */
+function medianRun(runs: Rate[]): Rate {
+  const s = [...runs].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return { ...s[(s.length - 1) >> 1], requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)) };
+}
+
+/** Ceiling and tester in turns; the order flips every round, so that a slow patch hurts neither side alone. */
 async function sideBySide(ceiling: () => Promise<Rate>, tester: () => Promise<Rate | null>, rounds: number) {
-  let c: Rate | null = null;
-  let t: Rate | null = null;
-  let limited = 0;
-  let runs = 0;
-  const runTester = async () => {
-    const r = await tester();
-    if (r) {
-      runs++;
-      if (r.limited) limited++;
-    }
-    t = best(t, r);
-  };
+  const c: Rate[] = [];
+  const t: Rate[] = [];
+  const ratios: number[] = [];
   for (let i = 0; i < rounds; i++) {
+    let a: Rate;
+    let b: Rate | null;
     if (i % 2 === 0) {
-      c = best(c, await ceiling());
-      await runTester();
+      a = await ceiling();
+      b = await tester();
     } else {
-      await runTester();
-      c = best(c, await ceiling());
+      b = await tester();
+      a = await ceiling();
+    }
+    c.push(a);
+    if (b) {
+      t.push(b);
+      ratios.push(b.requestsPerSecond / a.requestsPerSecond);
     }
   }
-  return { ceiling: c!, tester: t as Rate | null, limitedRuns: [limited, runs] as [number, number] };
+  return {
+    ceiling: medianRun(c),
+    tester: t.length ? medianRun(t) : null,
+    ratio: ratios.length ? median(ratios) : undefined,
+    limitedRuns: [t.filter((r) => r.limited).length, t.length] as [number, number],
+  };
 }
 
 // ---- the table --------------------------------------------------------------------------------------
@@ -142,7 +158,7 @@ const usPerRequest = (r: Rate) => (r.cpuPercent / 100) * 1e6 / r.requestsPerSeco
 
 function tableRow(row: Row): string {
   const t = row.tester;
-  const ratio = t ? t.requestsPerSecond / row.ceiling.requestsPerSecond : undefined;
+  const { ratio } = row;
   const target = row.target === undefined ? '' : `>= ${row.target}${ratio === undefined ? '' : ratio >= row.target ? ' met' : ' MISSED'}`;
   const pct = (v?: number) => (v === undefined ? '-' : `${Math.round(v)}%`);
   const cells = [
@@ -156,20 +172,21 @@ function tableRow(row: Row): string {
 }
 
 const HEADER = [
-  '| transport | server | in flight | ceiling req/s | mcp-hammer req/s | ratio | target | CPU µs/req ceiling | CPU µs/req mcp-hammer | mcp-hammer loop / server CPU | mcp-hammer waiting for a CPU | "limited by the tester" |',
+  '| transport | server | in flight | ceiling req/s | mcp-hammer req/s | ratio | target | CPU µs/req, ceiling | CPU µs/req, mcp-hammer | mcp-hammer loop / server CPU | mcp-hammer waiting for a CPU | "limited by the tester" |',
   '| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |',
 ];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string', default: '3' }, rounds: { type: 'string', default: '2' }, requests: { type: 'string', default: '1000000' } },
+    options: { seconds: { type: 'string', default: '3' }, rounds: { type: 'string', default: '4' }, requests: { type: 'string', default: '1000000' } },
   });
   const seconds = Number(values.seconds);
   const rounds = Number(values.rounds);
   const requests = Number(values.requests);
   const say = (line: string) => process.stderr.write(line + '\n');
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}, load average ${loadavg()[0].toFixed(1)} at start`;
-  say(`mcp-hammer driver benchmark: ${machine}; best of ${rounds} runs of ${seconds} s each`);
+  say(`mcp-hammer driver benchmark: ${machine}; ${rounds} rounds of ${seconds} s per row`);
+  say(HEADER[0]);
 
   const rows: Row[] = [];
   const targets: Record<string, number> = { 'null 64': 0.8, 'sdk 16': 0.9 };
@@ -184,18 +201,18 @@ async function main(): Promise<void> {
   rows.push({ transport: 'http', server: 'null', concurrency: 16, ...http, target: 0.8 });
   say(tableRow(rows.at(-1)!));
 
-  // The tester's own memory: a short and a long run against the null server, 64 in flight.
+  // The tester's own memory: a run a tenth as long, then the long one, against the null server, 64 in flight.
   const memory: string[] = [];
   for (const count of [requests / 10, requests]) {
-    const rate = await runCli(['--requests', String(count), '--concurrency', '64', '--', process.execPath, SERVERS.null], count / 20_000);
-    memory.push(`${n(count)} requests: peak RSS ${Math.round((rate.peakRssBytes ?? 0) / 1048576)} MB (${n(rate.requestsPerSecond)} req/s)`);
+    const rate = await runCli(['--requests', String(count), '--concurrency', '64', '--', process.execPath, SERVERS.null], count / 10_000);
+    memory.push(`${n(count)} requests: ${Math.round((rate.peakRssBytes ?? 0) / 1048576)} MB (${n(rate.requestsPerSecond)} req/s)`);
     say(memory.at(-1)!);
   }
 
   process.stdout.write([
-    '', `Machine: ${machine}. Best of ${rounds} runs of ${seconds} s; ceiling and mcp-hammer measured in turns in this run.`, '',
+    '', `Machine: ${machine}. Each row: medians of ${rounds} rounds of ${seconds} s, ceiling and mcp-hammer taking turns.`, '',
     ...HEADER, ...rows.map(tableRow), '',
-    `mcp-hammer's own memory (VmHWM of the CLI process, null server, 64 in flight; target < 150 MB at 1,000,000): ${memory.join('; ')}`, '',
+    `mcp-hammer's peak RSS (VmHWM of the CLI process; null server, 64 in flight; target < 150 MB at 1,000,000): ${memory.join('; ')}`, '',
   ].join('\n'));
 }
 
