@@ -2,6 +2,7 @@
 // record a memory floor, samples memory on a fixed interval, and stops on count, time, interruption, the
 // server's exit or the server going silent. It returns a plain result; it never prints.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { readFileSync } from 'node:fs';
 import type { Call } from './calls.js';
 import type { Connection, Message, Outcome } from './client.js';
 import type { Sampler } from './memory.js';
@@ -70,8 +71,21 @@ export interface HammerResult {
   floors: Floor[];
   stopReason: StopReason;
   exit?: Exit;
-  /** How busy the tester itself was: its CPU (share of one core) and event-loop delay. */
-  tester: { cpuPercent: number; loopDelayP99Ms: number };
+  /** How busy the tester itself was, and the server next to it. */
+  tester: TesterLoad;
+}
+
+/** Percentages are of one core, over the run. The last three are known on Linux only. */
+export interface TesterLoad {
+  /** CPU of the whole tester process (its event loop, garbage collector threads, file reads). */
+  cpuPercent: number;
+  loopDelayP99Ms: number;
+  /** Time the event-loop thread ran: at ~100% it cannot send requests any faster. */
+  loopPercent?: number;
+  /** Time the event-loop thread was ready to run but waiting for a CPU: the machine is busy with other work. */
+  cpuWaitPercent?: number;
+  /** CPU of the server's process tree. */
+  serverCpuPercent?: number;
 }
 
 /** How an answer counts: ok, or one of the error classes. */
@@ -117,11 +131,20 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   let errorCount = 0;
   let stopReason: StopReason | undefined;
   let exit: Exit | undefined;
+  // For the silence check: answers are counted here and looked at on each tick, which saves reading the
+  // clock on every answer.
+  let answers = 0;
+  let answersSeen = 0;
   let lastAnswerAt = start;
   let blockMin = Infinity;
   let last: Sample = [0, 0, 0, 0];
 
   const cpuStart = process.cpuUsage();
+  // Shares of CPU are taken over wall-clock time, pauses included: the CPU counters do not pause.
+  const wallStart = clock();
+  const threadStart = loopThreadTimes();
+  let firstCpu: { t: number; cpu: number } | undefined;
+  let lastCpu: { t: number; cpu: number } | undefined;
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
 
@@ -150,7 +173,7 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   const record = (outcome: Outcome) => {
     done++;
     if (outcome.kind === 'answer') {
-      lastAnswerAt = now();
+      answers++;
       hist.record(outcome.latencyMs);
     }
     const cls = classify(outcome);
@@ -188,6 +211,10 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
     const m = await o.sampler();
     const s: Sample = [(now() - start) / 1000, done, m.anon, m.rss];
     samples.push(s);
+    if (m.cpuSeconds !== undefined) {
+      lastCpu = { t: (clock() - wallStart) / 1000, cpu: m.cpuSeconds };
+      firstCpu ??= lastCpu;
+    }
     last = s;
     if (m.anon < blockMin) blockMin = m.anon;
     return s;
@@ -204,6 +231,10 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
       sampling = false;
     }
     const t = now();
+    if (answers !== answersSeen) {
+      answersSeen = answers;
+      lastAnswerAt = t;
+    }
     if (o.maxSeconds !== undefined && t - start >= o.maxSeconds * 1000) stop('done');
     if (errors.timeout && t - lastAnswerAt > o.timeoutMs) stop('hung');
     o.onProgress?.(progress());
@@ -266,6 +297,16 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
 
   const elapsed = (now() - start) / 1000;
   const cpu = process.cpuUsage(cpuStart);
+  const threadEnd = loopThreadTimes();
+  const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 100) : 0);
+  const wall = (clock() - wallStart) / 1000;
+  const thread = threadStart && threadEnd ? {
+    loopPercent: percent((threadEnd.runNs - threadStart.runNs) / 1e9, wall),
+    cpuWaitPercent: percent((threadEnd.waitNs - threadStart.waitNs) / 1e9, wall),
+  } : {};
+  // From the first to the last memory sample that knew the tree's CPU time; a second at least, for precision.
+  const server = firstCpu && lastCpu && lastCpu.t - firstCpu.t >= 1
+    ? { serverCpuPercent: percent(Math.max(0, lastCpu.cpu - firstCpu.cpu), lastCpu.t - firstCpu.t) } : {};
   return {
     requests: done,
     ok,
@@ -281,6 +322,22 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
     tester: {
       cpuPercent: elapsed > 0 ? Math.round(((cpu.user + cpu.system) / 1e6 / elapsed) * 100) : 0,
       loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+      ...thread,
+      ...server,
     },
   };
+}
+
+/**
+ * Time this process's event-loop thread has spent running and waiting to run, in nanoseconds, from
+ * /proc/self/schedstat (the main thread's line; Linux only). process.cpuUsage() counts every thread, so it
+ * cannot tell a saturated event loop from busy helper threads, and it cannot see the waiting.
+ */
+function loopThreadTimes(): { runNs: number; waitNs: number } | null {
+  try {
+    const [run, wait] = readFileSync('/proc/self/schedstat', 'latin1').split(' ').map(Number);
+    return Number.isFinite(run) && Number.isFinite(wait) ? { runNs: run, waitNs: wait } : null;
+  } catch {
+    return null;
+  }
 }

@@ -1,8 +1,8 @@
 // Memory of a whole process tree (a server started through npx or sh -c is a grandchild).
 // On Linux it is read from /proc; elsewhere (macOS) from `ps`, which is slower and knows only RSS.
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { close, existsSync, open, read } from 'node:fs';
 
 export interface MemoryReading {
   /** Leak signal: anonymous proportional memory (Pss_Anon), summed over the tree; RSS where that is unknown. */
@@ -10,12 +10,46 @@ export interface MemoryReading {
   /** Resident set size summed over the tree (shared pages counted once per process). */
   rss: number;
   pids: number[];
+  /** CPU time the tree has used so far, in seconds (Linux only): tells whether the server or the tester is busier. */
+  cpuSeconds?: number;
 }
 
 export type Sampler = () => Promise<MemoryReading>;
 
 const hasProc = existsSync('/proc/self/stat');
 
+/**
+ * A small /proc file as text, or null if it is gone. fs.readFile costs several times more here: /proc files
+ * report size 0, so it allocates 64 KB and goes back to the thread pool again and again, and the sampler
+ * reads these files many times a second while the load runs.
+ */
+function readProc(path: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    open(path, 'r', (err, fd) => {
+      if (err) return resolve(null);
+      const chunks: Buffer[] = [];
+      const next = () => {
+        const buf = Buffer.allocUnsafe(4096);
+        read(fd, buf, 0, buf.length, null, (err2, n) => {
+          if (!err2 && n > 0) chunks.push(buf.subarray(0, n));
+          // These files are far smaller than the buffer and come whole in one read; read on only if it filled.
+          if (!err2 && n === buf.length) return next();
+          close(fd, () => {});
+          resolve(err2 ? null : Buffer.concat(chunks).toString('latin1'));
+        });
+      };
+      next();
+    });
+  });
+}
+
+/** The fields of /proc/PID/stat after the command name (which may hold spaces and parentheses). */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+// Clock ticks per second in /proc/PID/stat: USER_HZ, 100 on every Linux that matters.
+const TICKS = 100;
 /** Every descendant of root (and root itself), found by walking parent pids. */
 export async function processTree(root: number): Promise<number[]> {
   const parents = hasProc ? await procParents() : await psParents();
@@ -37,14 +71,8 @@ async function procParents(): Promise<Map<number, number>> {
   await Promise.all(names.map(async (name) => {
     const pid = Number(name);
     if (!Number.isInteger(pid)) return;
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'latin1');
-      // The command name may hold spaces and parentheses: the fields we want follow the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parents.set(pid, Number(fields[1]));
-    } catch {
-      // the process ended while we looked
-    }
+    const stat = await readProc(`/proc/${pid}/stat`);
+    if (stat) parents.set(pid, Number(statFields(stat)[1])); // else it ended while we looked
   }));
   return parents;
 }
@@ -66,24 +94,20 @@ async function psParents(): Promise<Map<number, number>> {
 
 const KB = 1024;
 
-/** Pss_Anon and Rss of one process, in bytes; null if it has gone. */
-export async function processMemory(pid: number): Promise<{ anon: number; rss: number } | null> {
+/** Pss_Anon and Rss of one process, in bytes, and its CPU time in seconds (Linux); null if it has gone. */
+export async function processMemory(pid: number): Promise<{ anon: number; rss: number; cpuSeconds?: number } | null> {
   if (!hasProc) {
     const kb = Number((await ps(['-o', 'rss=', '-p', String(pid)])).trim());
     return kb > 0 ? { anon: kb * KB, rss: kb * KB } : null;
   }
-  try {
-    const text = await readFile(`/proc/${pid}/smaps_rollup`, 'latin1');
-    return { anon: field(text, 'Pss_Anon:') * KB, rss: field(text, 'Rss:') * KB };
-  } catch {
-    // Kernels before 4.14 have no smaps_rollup; status has RssAnon (not proportional, close enough).
-    try {
-      const text = await readFile(`/proc/${pid}/status`, 'latin1');
-      return { anon: field(text, 'RssAnon:') * KB, rss: field(text, 'VmRSS:') * KB };
-    } catch {
-      return null;
-    }
-  }
+  const [rollup, stat] = await Promise.all([readProc(`/proc/${pid}/smaps_rollup`), readProc(`/proc/${pid}/stat`)]);
+  if (!stat) return null;
+  const f = statFields(stat);
+  const cpuSeconds = (Number(f[11]) + Number(f[12])) / TICKS; // utime + stime
+  if (rollup) return { anon: field(rollup, 'Pss_Anon:') * KB, rss: field(rollup, 'Rss:') * KB, cpuSeconds };
+  // Kernels before 4.14 have no smaps_rollup; status has RssAnon (not proportional, close enough).
+  const status = await readProc(`/proc/${pid}/status`);
+  return status ? { anon: field(status, 'RssAnon:') * KB, rss: field(status, 'VmRSS:') * KB, cpuSeconds } : null;
 }
 
 function field(text: string, name: string): number {
@@ -109,13 +133,15 @@ export function treeSampler(root: number, rescanMs = 1000): Sampler {
     const readings = await Promise.all(pids.map(processMemory));
     let anon = 0;
     let rss = 0;
+    let cpuSeconds: number | undefined;
     const alive: number[] = [];
     readings.forEach((r, i) => {
       if (!r) return;
       anon += r.anon;
       rss += r.rss;
+      if (r.cpuSeconds !== undefined) cpuSeconds = (cpuSeconds ?? 0) + r.cpuSeconds;
       alive.push(pids[i]);
     });
-    return { anon, rss, pids: alive };
+    return { anon, rss, pids: alive, cpuSeconds };
   };
 }

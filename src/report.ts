@@ -2,7 +2,7 @@
 // screen, the sparkline and the live progress line. Rendering never measures.
 import { mkdirSync, renameSync, writeFileSync, openSync, closeSync, unlinkSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Progress, ErrorClass, ErrorCount } from './hammer.js';
+import type { Progress, ErrorClass, ErrorCount, TesterLoad } from './hammer.js';
 import type { LatencySummary } from './latency.js';
 import { formatBytes, MB } from './verdict.js';
 import { formatRate, formatWait, type RateFindings } from './rateverdict.js';
@@ -37,7 +37,7 @@ export interface Results {
   latencyMs: LatencySummary;
   errors: Partial<Record<ErrorClass, ErrorCount>>;
   stderrTail: string[];
-  tester?: { cpuPercent: number; loopDelayP99Ms: number };
+  tester?: TesterLoad;
   memory?: {
     signal: string;
     baseline: number;

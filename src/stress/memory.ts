@@ -1,7 +1,7 @@
 // The memory leak test: the same requests again and again, memory of the server's tree sampled, and the
 // trend after warm-up judged (see verdict.ts for the rule).
 import { chooseCalls, preflight } from '../calls.js';
-import { hammer, type HammerResult } from '../hammer.js';
+import { hammer, type HammerResult, type TesterLoad } from '../hammer.js';
 import { treeSampler } from '../memory.js';
 import { progressPrinter, type Results } from '../report.js';
 import { endServer, openTarget, describeExit, type Target } from '../server.js';
@@ -90,12 +90,34 @@ export function fillRun(results: Results, run: HammerResult, target: Target): vo
     results.warnings.push(`the server wrote ${stats.nonJsonLines} non-JSON line(s) to stdout (e.g. ${JSON.stringify(stats.nonJsonSample[0] ?? '')}); `
       + 'stdout is for protocol messages only, and real clients break on such lines: log to stderr');
   }
-  if (run.tester.cpuPercent > 90) {
-    results.warnings.push(`mcp-hammer itself was busy (CPU ${run.tester.cpuPercent}% of a core): the request rate is limited by the tester, not the server`);
-  } else if (run.tester.loopDelayP99Ms > 50) {
-    results.warnings.push(`mcp-hammer's event loop lagged (p99 ${run.tester.loopDelayP99Ms} ms) while its own CPU was low: the machine was busy with other work, so rates and latencies are noisy`);
-  }
+  results.warnings.push(...testerWarnings(run.tester));
   results.connection = { unknownIds: stats.unknownIds, notifications: stats.notifications, serverRequests: stats.serverRequests, largestMessageBytes: stats.largestMessage };
+}
+
+/**
+ * What the tester says about itself. It set the pace when its event loop ran nearly a whole core (it could
+ * send no faster), or when it worked harder than the server: with requests in flight and the server answering
+ * at once, the busier side is the bottleneck. The 20% floor keeps a tester that is only sampling memory next
+ * to a server waiting on slow work from being blamed. A lagging event loop alone does not mean that: on a
+ * machine busy with other work both sides wait for a CPU, and that is said separately.
+ */
+export function testerWarnings(t: TesterLoad): string[] {
+  const warnings: string[] = [];
+  const loop = t.loopPercent ?? t.cpuPercent;
+  const server = t.serverCpuPercent;
+  if (loop > 90 || (server !== undefined && loop >= 20 && t.cpuPercent > server)) {
+    const own = t.loopPercent === undefined ? `CPU ${t.cpuPercent}% of a core` : `event loop busy ${t.loopPercent}% of the time, CPU ${t.cpuPercent}% of a core`;
+    warnings.push(`mcp-hammer itself was the busier side (${own}${server === undefined ? '' : `; the server ${server}%`}): `
+      + 'the request rate is limited by the tester, not the server');
+  }
+  const waited = t.cpuWaitPercent !== undefined && t.cpuWaitPercent > 25;
+  if (waited || t.loopDelayP99Ms > 50) {
+    warnings.push(`mcp-hammer's event loop was held up (delay p99 ${t.loopDelayP99Ms} ms`
+      + `${t.cpuWaitPercent === undefined ? '' : `, waiting for a CPU ${t.cpuWaitPercent}% of the time`}): `
+      + (waited ? 'this machine is busy with other work, so the rate is lower and the latencies higher than the server alone would give'
+        : 'the latencies include that delay'));
+  }
+  return warnings;
 }
 
 function fillMemory(results: Results, run: HammerResult, trend: Trend): void {

@@ -1,0 +1,61 @@
+// The ceiling for HTTP: a plain node:http keep-alive client, `concurrency` requests in flight, each answer
+// parsed and its id checked. Prints {requests, seconds, requestsPerSecond, cpuPercent} as JSON.
+// Usage: http-ceiling.js <url> <concurrency> <seconds>
+import { Agent, request } from 'node:http';
+
+const [url, concurrencyText, secondsText] = process.argv.slice(2);
+const concurrency = Number(concurrencyText);
+const seconds = Number(secondsText);
+const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+const headers: Record<string, string> = {
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'mcp-protocol-version': '2025-06-18',
+};
+
+function post(body: string): Promise<{ status: number; text: string; session?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({
+        status: res.statusCode ?? 0,
+        text: Buffer.concat(chunks).toString('utf8'),
+        session: res.headers['mcp-session-id'] as string | undefined,
+      }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const init = await post(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":${JSON.stringify({
+  protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'ceiling', version: '1.0.0' },
+})}}`);
+if (init.status !== 200) throw new Error(`initialize: HTTP ${init.status}`);
+if (init.session) headers['mcp-session-id'] = init.session;
+await post('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+
+let nextId = 1;
+let done = 0;
+const started = performance.now();
+const deadline = started + seconds * 1000;
+const cpuStart = process.cpuUsage();
+
+async function worker(): Promise<void> {
+  while (performance.now() < deadline) {
+    const id = nextId++;
+    const res = await post(`{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{}}}`);
+    if (res.status !== 200 || JSON.parse(res.text).id !== id) throw new Error(`bad answer to ${id}: HTTP ${res.status} ${res.text.slice(0, 100)}`);
+    done++;
+  }
+}
+await Promise.all(Array.from({ length: concurrency }, worker));
+const elapsed = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuStart);
+process.stdout.write(JSON.stringify({
+  requests: done, seconds: elapsed, requestsPerSecond: done / elapsed,
+  cpuPercent: ((cpu.user + cpu.system) / 1e6 / elapsed) * 100,
+}) + '\n');
+agent.destroy();
