@@ -50,7 +50,7 @@ export function blockTiming(durationSeconds?: number): { blockMs: number; sample
 
 export function describeTarget(results: Results, target: Target): void {
   const { info } = target;
-  Object.assign(results.server, { name: info.name, version: info.version, protocolVersion: info.protocolVersion });
+  Object.assign(results.server, { name: info.name, version: info.version, protocolVersion: info.protocolVersion }, target.remote);
 }
 
 /** The fields every load test shares: counts, rates, latency, errors, what the connection saw. */
@@ -72,6 +72,7 @@ export function fillRun(results: Results, run: HammerResult, target: Target): vo
       + 'the request rate is limited by the tester, not the server');
   }
   results.connection = { unknownIds: stats.unknownIds, notifications: stats.notifications, serverRequests: stats.serverRequests, largestMessageBytes: stats.largestMessage };
+  if (stats.sessions) results.sessions = { ...stats.sessions };
 }
 
 function fillMemory(results: Results, run: HammerResult, trend: Trend): void {
@@ -89,6 +90,7 @@ function fillMemory(results: Results, run: HammerResult, trend: Trend): void {
     noise: Math.round(trend.noise),
     warmupRequests: first?.requests ?? 0,
     levelsOffAt: trend.levelsOffAt,
+    bytesPerSession: results.sessions?.requestsPerSession && Math.round(trend.bytesPerRequest * results.sessions.requestsPerSession),
     samples: run.samples.map(([s, r, b, rss]) => [round(s, 2), r, b, rss]),
   };
   if (!lastFloor && run.samples.length) {
@@ -113,7 +115,8 @@ export function judge(results: Results, run: HammerResult, trend: Trend | null, 
   }
   if (run.stopReason === 'exited') {
     results.verdict = 'fail';
-    results.reasons.push(`the server closed its stdout under load ${done}, and so the connection`);
+    results.reasons.push(results.server.url ? `the server stopped accepting connections under load ${done}`
+      : `the server closed its stdout under load ${done}, and so the connection`);
     return;
   }
   if (run.stopReason === 'hung') {
@@ -135,7 +138,7 @@ export function judge(results: Results, run: HammerResult, trend: Trend | null, 
     results.reasons.push(`the run was too short to measure a trend (${trend.blocks - trend.warmupBlocks} blocks after warm-up); give a longer --duration or more --requests`);
     return;
   }
-  const verdict = trend ? leakVerdict(trend) : { pass: true, reasons: [] };
+  const verdict = trend ? leakVerdict(trend, results.sessions?.requestsPerSession) : { pass: true, reasons: [] };
   results.verdict = verdict.pass ? 'pass' : 'fail';
   results.reasons.push(...verdict.reasons);
 }
