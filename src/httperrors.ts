@@ -44,8 +44,8 @@ export function statusProblem(url: URL, status: number, text: string, o: { sse: 
   if (status === 405 && o.method === 'POST') {
     return `the server does not accept POST at ${where(url)} (${got}): for a legacy HTTP+SSE server add --sse and give its SSE endpoint`;
   }
-  if (status === 405 && o.method === 'GET') {
-    return `the server does not accept GET at ${where(url)} (${got}), so it has no HTTP+SSE stream there: for a Streamable HTTP server drop --sse`;
+  if (o.method === 'GET' && status >= 400 && status < 500) {
+    return `the server would not open an event stream at ${where(url)} (${got}${text ? `: ${text}` : ''}): is it an HTTP+SSE endpoint (often /sse)? for a Streamable HTTP server drop --sse`;
   }
   const said = text ? `: ${text}` : '';
   return `the server answered ${got} at ${where(url)} when the session was opened${said}`;
