@@ -2,9 +2,12 @@
 // in flight: requests per second and the tester's CPU per request. The issue's bar: at least 80% of the
 // plain client's rate, no MaxListenersExceededWarning, the tester's memory flat.
 // Run: npm run build && node dist/bench/http.js [seconds per round] [rounds]
+// Exported for the benchmark: benchHttp() (the rows) and testerHeap() (the tester's own heap over a long run).
 // Servers: a bare node:http server that answers every POST at once (the client is then the limit), and
 // the SDK-built fixture answering with JSON and with an event stream (the server is then the limit).
 import http from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { connectHttp } from '../src/http.js';
@@ -110,6 +113,39 @@ async function hammerRound(port: number, seconds: number): Promise<{ perSecond: 
   return { perSecond: done / elapsed, cpuUsPerCall: (used.user + used.system) / done };
 }
 
+/**
+ * The tester's own heap (after a full collection) early in a long run and at its end, against the bare
+ * server, with a new session every 10 requests: it must not grow.
+ */
+export async function testerHeap(requests = 200_000): Promise<{ requests: number; sessions: number; earlyBytes: number; endBytes: number }> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const { child, port } = await start(['-e', BARE_SERVER]);
+  try {
+    const conn = await connectHttp({ url: new URL(`http://127.0.0.1:${port}/mcp`), timeoutMs: 10_000, requestsPerSession: 10 });
+    await handshake(conn);
+    let sent = 0;
+    let early = 0;
+    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+      while (sent < requests) {
+        if (++sent === 20_000) {
+          gc();
+          early = process.memoryUsage().heapUsed;
+        }
+        const o = await conn.request('tools/call', CALL);
+        if (o.kind !== 'answer' || o.message.error) throw new Error(`request failed: ${JSON.stringify(o)}`);
+      }
+    }));
+    gc();
+    const end = process.memoryUsage().heapUsed;
+    const sessions = conn.stats.sessions!.opened;
+    await conn.end();
+    return { requests, sessions, earlyBytes: early, endBytes: end };
+  } finally {
+    child.kill();
+  }
+}
+
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
 
 /** Alternate the two clients round by round (the machine's load drifts), and take the medians. */
@@ -152,13 +188,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     warnings++;
     process.stderr.write(`warning: ${w.name}: ${w.message}\n`);
   });
-  const before = process.memoryUsage();
   const rows = await benchHttp({ seconds: Number(process.argv[2] ?? 3), rounds: Number(process.argv[3] ?? 5) });
-  const after = process.memoryUsage();
   const pad = (s: string | number, n: number) => String(s).padStart(n);
   process.stdout.write(`${'server'.padEnd(38)}${pad('plain req/s', 12)}${pad('µs CPU', 8)}${pad('ours req/s', 12)}${pad('µs CPU', 8)}${pad('ratio', 7)}\n`);
   for (const r of rows) {
     process.stdout.write(`${r.server.padEnd(38)}${pad(r.plain.perSecond, 12)}${pad(r.plain.cpuUsPerCall, 8)}${pad(r.hammer.perSecond, 12)}${pad(r.hammer.cpuUsPerCall, 8)}${pad(r.ratio.toFixed(2), 7)}\n`);
   }
-  process.stdout.write(`warnings: ${warnings}; bench process heap ${Math.round(before.heapUsed / 1e6)} -> ${Math.round(after.heapUsed / 1e6)} MB, rss ${Math.round(before.rss / 1e6)} -> ${Math.round(after.rss / 1e6)} MB\n`);
+  const heap = await testerHeap();
+  const mb = (b: number) => (b / 1e6).toFixed(2);
+  process.stdout.write(`tester heap after a full GC: ${mb(heap.earlyBytes)} MB at 20,000 requests, ${mb(heap.endBytes)} MB at `
+    + `${heap.requests.toLocaleString('en-US')} (${heap.sessions.toLocaleString('en-US')} sessions opened and ended)\n`);
+  process.stdout.write(`warnings: ${warnings}\n`);
 }
