@@ -13,6 +13,7 @@ import { connectHttp } from '../src/http.js';
 import { handshake } from '../src/session.js';
 import { endServer, openTarget } from '../src/server.js';
 import { classify, describeError } from '../src/hammer.js';
+import { networkProblem } from '../src/httperrors.js';
 
 // With V8's default heap growth an SDK server under session churn climbs for ~1,500 sessions before it
 // settles, leak or not (measured; see the README). With a predictable GC schedule a clean fixture settles
@@ -268,4 +269,11 @@ test('http: openTarget with a URL alone (how the rate limit test reaches a remot
   } finally {
     await server.stop();
   }
+});
+
+test('http: DNS and certificate failures are one sentence too (pure mapping: no lookup leaves this machine)', () => {
+  const err = (code: string) => Object.assign(new Error(code), { code });
+  assert.match(networkProblem(new URL('http://nowhere.invalid/mcp'), err('ENOTFOUND')), /^cannot find the host 'nowhere\.invalid' \(DNS lookup failed\)/);
+  assert.match(networkProblem(new URL('https://127.0.0.1:8443/mcp'), err('DEPTH_ZERO_SELF_SIGNED_CERT')), /certificate of 127\.0\.0\.1:8443 is not trusted .*NODE_EXTRA_CA_CERTS/);
+  assert.match(networkProblem(new URL('https://127.0.0.1:8443/mcp'), err('CERT_HAS_EXPIRED')), /is not trusted \(CERT_HAS_EXPIRED\)/);
 });
