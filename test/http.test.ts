@@ -14,6 +14,8 @@ import { handshake } from '../src/session.js';
 import { endServer, openTarget } from '../src/server.js';
 import { classify, describeError } from '../src/hammer.js';
 import { networkProblem } from '../src/httperrors.js';
+import { leakVerdict, memoryTrend } from '../src/verdict.js';
+import { formatSessions } from '../src/report.js';
 
 // With V8's default heap growth an SDK server under session churn climbs for ~1,500 sessions before it
 // settles, leak or not (measured; see the README). With a predictable GC schedule a clean fixture settles
@@ -276,4 +278,15 @@ test('http: DNS and certificate failures are one sentence too (pure mapping: no 
   assert.match(networkProblem(new URL('http://nowhere.invalid/mcp'), err('ENOTFOUND')), /^cannot find the host 'nowhere\.invalid' \(DNS lookup failed\)/);
   assert.match(networkProblem(new URL('https://127.0.0.1:8443/mcp'), err('DEPTH_ZERO_SELF_SIGNED_CERT')), /certificate of 127\.0\.0\.1:8443 is not trusted .*NODE_EXTRA_CA_CERTS/);
   assert.match(networkProblem(new URL('https://127.0.0.1:8443/mcp'), err('CERT_HAS_EXPIRED')), /is not trusted \(CERT_HAS_EXPIRED\)/);
+});
+
+test('http: with churn the verdict speaks per session; the sessions line says what was opened and ended', () => {
+  const floors = Array.from({ length: 48 }, (_, i) => ({ requests: i * 1000, bytes: 50e6 + i * 1000 * 4096 }));
+  const verdict = leakVerdict(memoryTrend(floors), 5);
+  assert.equal(verdict.pass, false);
+  assert.match(verdict.reasons[0], /^memory grows as sessions come and go: 20\.0 KB per session \(a new session every 5 requests; 4\.0 KB per request\)/);
+  assert.equal(formatSessions({ requestsPerSession: 5, opened: 1200, ended: 1199, lost: 1, endRefused: 0, stateless: false }),
+    'Sessions: 1,200 opened, 1,199 ended, 1 ended by the server (a new one every 5 requests)');
+  assert.equal(formatSessions({ opened: 1, ended: 0, lost: 0, endRefused: 0, stateless: true }),
+    'Sessions: 1 opened; the server gave no session id (stateless)');
 });
