@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { CannotRun, Interrupted } from './errors.js';
 import { checkResultsFolder, EXIT_CODES, newResults, renderCache, renderMemory, renderRatelimit, useColour, writeResults, type Results } from './report.js';
 import { killTreeNow, running } from './server.js';
+import { checkRemote } from './remote.js';
 import { VERSION } from './version.js';
 import { memoryTest } from './stress/memory.js';
 import { cacheTest } from './stress/cache.js';
@@ -15,6 +16,7 @@ const HELP = `mcp-hammer ${VERSION}: stress tests for MCP servers
 
 Usage:
   mcp-hammer <memory|cache|ratelimit> [options] [-- <server command> [args...]]
+  mcp-hammer <memory|cache|ratelimit> --url <http://host:port/path> [options] [-- <server command> [args...]]
 
 Tests:
   memory      does memory grow with every request? (leak test)
@@ -36,6 +38,12 @@ Options:
   --vary <property>        cache: argument to make unique, repeatable (default: every string argument)
   --max-rate <n>           ratelimit: highest offered rate in requests/s
   --recovery-timeout <time> ratelimit: how long to wait for the limiter to let requests in again (default 2m)
+  --url <url>              reach the server over Streamable HTTP at this address; with a command after --,
+                           start it and wait until the address answers
+  --sse                    with --url: the legacy HTTP+SSE transport (give the SSE endpoint, e.g. /sse)
+  -H, --header <h>         with --url: "Name: value" sent on every request, repeatable; values are never shown
+  --requests-per-session <n>  with --url: open a new MCP session every n requests (default: one session)
+  --pid <pid>              with --url: measure this already-running server process (and its descendants)
   --help, --version
 
 Without a server command the bundled example time server is tested.
@@ -43,7 +51,8 @@ Exit status: 0 PASS, 1 FAIL, 2 the test could not run, 130 interrupted.
 
 Example:
   mcp-hammer memory -- node dist/index.js
-  mcp-hammer memory --tool search --args '{"query":"cats"}' --duration 2m -- npx -y my-mcp-server`;
+  mcp-hammer memory --tool search --args '{"query":"cats"}' --duration 2m -- npx -y my-mcp-server
+  mcp-hammer memory --url http://127.0.0.1:3000/mcp --requests-per-session 20 -- node dist/http.js`;
 
 const TESTS = ['memory', 'cache', 'ratelimit'] as const;
 type TestName = (typeof TESTS)[number];
@@ -68,6 +77,12 @@ export interface Options {
   vary: string[];
   maxRate?: number;
   recoveryTimeoutMs: number;
+  /** Over HTTP (see remote.ts): the address, the transport, -H headers as given, churn, a running process. */
+  url?: string;
+  sse: boolean;
+  headers: string[];
+  requestsPerSession?: number;
+  pid?: number;
 }
 
 export interface RunContext {
@@ -119,6 +134,11 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
         vary: { type: 'string', multiple: true, default: [] },
         'max-rate': { type: 'string' },
         'recovery-timeout': { type: 'string', default: DEFAULTS['recovery-timeout'] },
+        url: { type: 'string' },
+        sse: { type: 'boolean', default: false },
+        header: { type: 'string', short: 'H', multiple: true, default: [] },
+        'requests-per-session': { type: 'string' },
+        pid: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -138,10 +158,13 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
   const durationMs = v.duration === undefined ? (requests === undefined ? parseDuration(DEFAULTS.duration, 'duration') : undefined)
     : parseDuration(v.duration, 'duration');
   const maxRate = v['max-rate'] === undefined ? undefined : parseCount(v['max-rate'], 'max-rate');
-  const example = serverCommand.length === 0;
+  const pid = v.pid === undefined ? undefined : parseCount(v.pid, 'pid');
+  const requestsPerSession = v['requests-per-session'] === undefined ? undefined : parseCount(v['requests-per-session'], 'requests-per-session');
+  checkRemoteArgs(test, v, serverCommand.length > 0);
+  const example = serverCommand.length === 0 && v.url === undefined;
   return {
     test: test as TestName,
-    command: example ? process.execPath : serverCommand[0],
+    command: example ? process.execPath : serverCommand[0] ?? '',
     serverArgs: example ? [fileURLToPath(new URL('../examples/time-server.js', import.meta.url))] : serverCommand.slice(1),
     example,
     tools: v.tool,
@@ -157,7 +180,26 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
     vary: v.vary,
     maxRate,
     recoveryTimeoutMs: parseDuration(v['recovery-timeout'], 'recovery-timeout'),
+    url: v.url,
+    sse: v.sse,
+    headers: v.header,
+    requestsPerSession,
+    pid,
   };
+}
+
+/** The HTTP options go together: each needs --url, and memory and cache need the server's process. */
+function checkRemoteArgs(test: string, v: { url?: string; sse: boolean; header: string[]; pid?: string; 'requests-per-session'?: string }, command: boolean): void {
+  const needsUrl = [v.sse && '--sse', v.header.length && '-H', v.pid !== undefined && '--pid', v['requests-per-session'] !== undefined && '--requests-per-session'].filter(Boolean);
+  if (v.url === undefined) {
+    if (needsUrl.length) throw new CannotRun(`${needsUrl[0]} needs --url: it is for servers reached over HTTP`);
+    return;
+  }
+  if (command && v.pid !== undefined) throw new CannotRun('give a server command after -- or --pid, not both');
+  if (!command && v.pid === undefined && test !== 'ratelimit') {
+    throw new CannotRun(`the ${test} test measures the server's memory, so it needs its process: put the command that starts it after -- (e.g. --url ${v.url} -- node server.js) or give the running server's --pid`);
+  }
+  checkRemote({ url: v.url, sse: v.sse, headers: v.header });
 }
 
 const RUNNERS: Record<TestName, { run: (o: Options, c: RunContext, r: Results) => Promise<void>; render: typeof renderMemory; title: string }> = {
@@ -176,6 +218,10 @@ function announce(opts: Options, results: Results): void {
   const limit = [opts.requests && `${opts.requests.toLocaleString('en-US')} requests`, opts.durationSeconds && `${opts.durationSeconds} s`]
     .filter(Boolean).join(' or ');
   err.write(`${results.server.name ?? 'server'} ${results.server.version ?? ''}: calling ${what}, ${opts.concurrency} in flight, ${limit}\n`);
+  if (results.server.url) {
+    err.write(`over ${opts.sse ? 'HTTP+SSE' : 'Streamable HTTP'} at ${results.server.url}`
+      + `${opts.requestsPerSession ? `, a new session every ${opts.requestsPerSession.toLocaleString('en-US')} requests` : ', one session'}\n`);
+  }
   for (const w of results.warnings) err.write(`Notice: ${w}\n`);
 }
 
@@ -252,7 +298,7 @@ async function main(argv: string[]): Promise<number> {
 
 /** SIGKILL every server tree still known; synchronous so that it works in exit handlers too. */
 function killAll(): void {
-  for (const server of running) killTreeNow(server.pid, server.knownPids);
+  for (const server of running) if (server.owned) killTreeNow(server.pid, server.knownPids);
 }
 
 process.on('exit', killAll);

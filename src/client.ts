@@ -39,6 +39,23 @@ export interface ConnectionStats {
   serverRequests: Record<string, number>;
   /** The largest single message received, in bytes. */
   largestMessage: number;
+  /** HTTP only: the MCP sessions opened and ended (see http.ts). */
+  sessions?: SessionStats;
+}
+
+export interface SessionStats {
+  /** A new session every this many requests; undefined: one session for the run. */
+  requestsPerSession?: number;
+  /** Sessions whose initialize was answered. */
+  opened: number;
+  /** Sessions ended by mcp-hammer and acknowledged (DELETE answered, or the event stream closed). */
+  ended: number;
+  /** Sessions the server ended on its own (404 for the session id, or its event stream closed). */
+  lost: number;
+  /** DELETEs the server refused (e.g. 405): those sessions live on until the server expires them. */
+  endRefused: number;
+  /** The server gave no session id: every request stands alone. */
+  stateless: boolean;
 }
 
 export interface Connection {

@@ -9,7 +9,7 @@ import type { Sampler } from './memory.js';
 import type { Exit } from './server.js';
 import { Histogram, type LatencySummary } from './latency.js';
 
-export type ErrorClass = 'jsonrpc' | 'isError' | 'resultError' | 'timeout' | 'transport';
+export type ErrorClass = 'jsonrpc' | 'isError' | 'resultError' | 'timeout' | 'transport' | 'http';
 
 export interface ErrorCount {
   count: number;
@@ -92,6 +92,8 @@ export interface TesterLoad {
 export function classify(outcome: Outcome): ErrorClass | null {
   if (outcome.kind === 'timeout') return 'timeout';
   if (outcome.kind === 'closed') return 'transport';
+  // Over HTTP: a status other than 2xx (429 among them), or no HTTP answer at all (status 0).
+  if (outcome.http && (outcome.http.status < 200 || outcome.http.status > 299)) return 'http';
   const msg = outcome.message;
   if (msg.error) return 'jsonrpc';
   const result = msg.result;
@@ -107,6 +109,10 @@ export function describeError(outcome: Outcome): string {
   if (outcome.kind === 'timeout') return 'no answer within the timeout';
   if (outcome.kind === 'closed') return 'connection closed';
   const msg: Message = outcome.message;
+  if (outcome.http && classify(outcome) === 'http') {
+    const { status, retryAfter } = outcome.http;
+    return `${status ? `HTTP ${status} ` : ''}${msg.error?.message ?? ''}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}`.slice(0, 200);
+  }
   if (msg.error) return `${msg.error.code} ${msg.error.message}`.slice(0, 200);
   const r = msg.result;
   if (r?.isError) return String(r.content?.find?.((c: any) => c?.type === 'text')?.text ?? 'isError').slice(0, 200);

@@ -4,6 +4,7 @@ import { mkdirSync, renameSync, writeFileSync, openSync, closeSync, unlinkSync, 
 import { join } from 'node:path';
 import type { Progress, ErrorClass, ErrorCount, TesterLoad } from './hammer.js';
 import type { LatencySummary } from './latency.js';
+import type { SessionStats } from './client.js';
 import { formatBytes, MB } from './verdict.js';
 import { formatRate, formatWait, type RateFindings } from './rateverdict.js';
 import { describeThrottle } from './throttle.js';
@@ -22,9 +23,15 @@ export interface Results {
   version: string;
   startedAt: string;
   server: {
-    command: string;
-    args: string[];
+    /** Absent when mcp-hammer did not start the server (--url alone, or --pid). */
+    command?: string;
+    args?: string[];
     example: boolean;
+    /** Over HTTP: the address (without its query), the transport, the -H header names (never values), --pid. */
+    url?: string;
+    transport?: 'streamable-http' | 'sse';
+    headers?: string[];
+    pid?: number;
     name?: string;
     version?: string;
     protocolVersion?: string;
@@ -38,6 +45,8 @@ export interface Results {
   errors: Partial<Record<ErrorClass, ErrorCount>>;
   stderrTail: string[];
   tester?: TesterLoad;
+  /** Over HTTP: the MCP sessions opened and ended. */
+  sessions?: SessionStats;
   memory?: {
     signal: string;
     baseline: number;
@@ -56,6 +65,8 @@ export interface Results {
     levelsOffAt?: { bytes: number; requests: number };
     /** With --heap: the signal that decided the verdict ('process memory', 'heap after GC' or 'both'). */
     decidedBy?: string;
+    /** With session churn: the growth per session opened and ended. */
+    bytesPerSession?: number;
     /** [seconds, requests, bytes, rssBytes] */
     samples: [number, number, number, number][];
     /** Each block's floor: [requests, bytes], the series the verdict is computed from. */
@@ -158,7 +169,8 @@ export function renderMemory(r: Results, path: string | null, colour: boolean): 
       const shape = m.shape === 'levels off' && m.levelsOffAt
         ? `levels off at ~${formatBytes(m.levelsOffAt.bytes)} above baseline after ~${n(m.levelsOffAt.requests)} requests`
         : m.shape;
-      lines.push(`Growth: ${(per / 1024).toFixed(2)} KB/request (${formatBytes(m.bytesPerMillionRequests)} per million requests), ${shape}`);
+      const session = m.bytesPerSession === undefined ? '' : `, ${formatBytes(m.bytesPerSession)} per session`;
+      lines.push(`Growth: ${(per / 1024).toFixed(2)} KB/request (${formatBytes(m.bytesPerMillionRequests)} per million requests${session}), ${shape}`);
       if (r.verdict === 'pass' && m.detectableBytesPerRequest !== null && m.detectableBytesPerRequest > 256) {
         lines.push(`        (a run this short shows leaks of ${formatBytes(m.detectableBytesPerRequest)}/request or more; run longer to see smaller ones)`);
       }
@@ -166,6 +178,7 @@ export function renderMemory(r: Results, path: string | null, colour: boolean): 
     lines.push(sparkline(m.samples.map((s) => s[2])));
   }
   if (r.requests > 0) lines.push(`Latency: ${formatLatency(r.latencyMs)}   Errors: ${formatErrors(r)}`);
+  if (r.sessions) lines.push(formatSessions(r.sessions));
   return [...lines, ...statusLines(r, path, colour)].join('\n');
 }
 
@@ -228,7 +241,16 @@ export function renderCache(r: Results, path: string | null, colour: boolean): s
     lines.push(sparkline(m.samples.map((s) => s[2])));
   }
   if (r.requests > 0) lines.push(`Latency: ${formatLatency(r.latencyMs)}   Errors: ${formatErrors(r)}`);
+  if (r.sessions) lines.push(formatSessions(r.sessions));
   return [...lines, ...statusLines(r, path, colour)].join('\n');
+}
+
+export function formatSessions(s: SessionStats): string {
+  const every = s.requestsPerSession ? ` (a new one every ${n(s.requestsPerSession)} requests)` : '';
+  if (s.stateless) return `Sessions: ${n(s.opened)} opened${every}; the server gave no session id (stateless)`;
+  const lost = s.lost ? `, ${n(s.lost)} ended by the server` : '';
+  const refused = s.endRefused ? `, ${n(s.endRefused)} refused to end` : '';
+  return `Sessions: ${n(s.opened)} opened, ${n(s.ended)} ended${lost}${refused}${every}`;
 }
 
 /** Live progress on stderr: one rewritten line on a terminal, a line every ~10% elsewhere. */
@@ -271,7 +293,7 @@ export function newResults(o: { test: string; command: string; serverArgs: strin
     version: VERSION,
     startedAt: new Date().toISOString(),
     // Names and arguments only: the environment the server gets is never written anywhere.
-    server: { command: o.command, args: o.serverArgs, example: o.example },
+    server: { ...(o.command ? { command: o.command, args: o.serverArgs } : {}), example: o.example },
     calls: [],
     requests: 0,
     durationSeconds: 0,

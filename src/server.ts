@@ -5,6 +5,7 @@ import { processTree } from './memory.js';
 import { CannotRun, Interrupted } from './errors.js';
 import { connectStdio, type Connection } from './client.js';
 import { handshake, type ServerInfo } from './session.js';
+import { openRemote, type RemoteDescription, type RemoteOptions } from './remote.js';
 
 export interface Exit {
   code: number | null;
@@ -12,8 +13,12 @@ export interface Exit {
 }
 
 export interface ServerProcess {
-  child: ChildProcess;
+  /** Absent for a server mcp-hammer did not start (--pid, or --url alone). */
+  child?: ChildProcess;
+  /** 0 when there is no process to measure (--url alone). */
   pid: number;
+  /** Started by mcp-hammer, and so ended by it; a server it did not start is never signalled. */
+  owned: boolean;
   /** Resolves when the server process has exited. */
   exited: Promise<Exit>;
   /** The exit, once it has happened. */
@@ -74,6 +79,7 @@ export function startServer(command: string, args: string[], o: SpawnOptions = {
       resolve({
         child,
         pid,
+        owned: true,
         exited,
         exit: () => exit,
         stderrTail: () => tail.split('\n').filter((l) => l.trim()).slice(-20),
@@ -138,6 +144,8 @@ export interface Target {
   server: ServerProcess;
   conn: Connection;
   info: ServerInfo;
+  /** Over HTTP: where and how the server was reached. */
+  remote?: RemoteDescription;
 }
 
 /** Every server started and not yet ended, so that any exit path can end them. */
@@ -148,10 +156,11 @@ export const running = new Set<ServerProcess>();
  * done, not that some time has passed. On any failure the tree is ended before the error is thrown.
  */
 export async function openTarget(command: string, args: string[],
-  o: { timeoutMs: number; startupMs: number; signal?: AbortSignal } & SpawnOptions): Promise<Target> {
+  o: { timeoutMs: number; startupMs: number; signal?: AbortSignal } & SpawnOptions & Partial<RemoteOptions>): Promise<Target> {
+  if (o.url) return openRemote(command, args, { ...o, url: o.url, sse: o.sse ?? false, headers: o.headers ?? [] });
   const server = await startServer(command, args, { env: o.env, onStderr: o.onStderr });
   running.add(server);
-  const conn = connectStdio(server.child.stdout!, server.child.stdin!, { timeoutMs: o.startupMs });
+  const conn = connectStdio(server.child!.stdout!, server.child!.stdin!, { timeoutMs: o.startupMs });
   server.exited.then(() => conn.close());
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -191,5 +200,6 @@ export async function endServer(server: ServerProcess): Promise<void> {
 }
 
 export function describeExit(e: Exit): string {
+  if (e.code === null && e.signal === null) return 'exit status unknown: mcp-hammer did not start it';
   return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
 }

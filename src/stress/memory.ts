@@ -73,7 +73,7 @@ export function blockTiming(durationSeconds?: number, requests?: number): { bloc
 
 export function describeTarget(results: Results, target: Target): void {
   const { info } = target;
-  Object.assign(results.server, { name: info.name, version: info.version, protocolVersion: info.protocolVersion });
+  Object.assign(results.server, { name: info.name, version: info.version, protocolVersion: info.protocolVersion }, target.remote);
 }
 
 /** The fields every load test shares: counts, rates, latency, errors, what the connection saw. */
@@ -92,6 +92,7 @@ export function fillRun(results: Results, run: HammerResult, target: Target): vo
   }
   results.warnings.push(...testerWarnings(run.tester));
   results.connection = { unknownIds: stats.unknownIds, notifications: stats.notifications, serverRequests: stats.serverRequests, largestMessageBytes: stats.largestMessage };
+  if (stats.sessions) results.sessions = { ...stats.sessions };
 }
 
 /**
@@ -138,6 +139,7 @@ function fillMemory(results: Results, run: HammerResult, trend: Trend): void {
     detectableBytesPerRequest: Number.isFinite(trend.detectableBytesPerRequest) ? Math.round(trend.detectableBytesPerRequest) : null,
     warmupRequests: first?.requests ?? 0,
     levelsOffAt: trend.levelsOffAt,
+    bytesPerSession: results.sessions?.requestsPerSession && Math.round(trend.bytesPerRequest * results.sessions.requestsPerSession),
     samples: run.samples.map(([s, r, b, rss]) => [round(s, 2), r, b, rss]),
     floors: run.floors.map((f) => [f.requests, f.bytes]),
   };
@@ -152,7 +154,7 @@ function fillMemory(results: Results, run: HammerResult, trend: Trend): void {
  * trend (the memory test's leak rule unless another is given).
  */
 export function judge(results: Results, run: HammerResult, trend: Trend | null, timeoutMs: number,
-  decide: (trend: Trend) => Verdict = leakVerdict): void {
+  decide: (trend: Trend, requestsPerSession?: number) => Verdict = leakVerdict): void {
   const done = `after ${run.requests.toLocaleString('en-US')} requests`;
   if (run.stopReason === 'interrupted') {
     results.verdict = 'interrupted';
@@ -167,7 +169,8 @@ export function judge(results: Results, run: HammerResult, trend: Trend | null, 
   }
   if (run.stopReason === 'exited') {
     results.verdict = 'fail';
-    results.reasons.push(`the server closed its stdout under load ${done}, and so the connection`);
+    results.reasons.push(results.server.url ? `the server stopped accepting connections under load ${done}`
+      : `the server closed its stdout under load ${done}, and so the connection`);
     return;
   }
   if (run.stopReason === 'hung') {
@@ -196,7 +199,7 @@ export function judge(results: Results, run: HammerResult, trend: Trend | null, 
     results.reasons.push(`the run was too short to measure a trend (${trend.blocks - trend.warmupBlocks} blocks after warm-up); give a longer --duration or more --requests`);
     return;
   }
-  const verdict: Verdict = trend ? decide(trend) : { pass: true, reasons: [] };
+  const verdict: Verdict = trend ? decide(trend, results.sessions?.requestsPerSession) : { pass: true, reasons: [] };
   results.verdict = verdict.undecided ? 'error' : verdict.pass ? 'pass' : 'fail';
   results.reasons.push(...verdict.reasons);
 }

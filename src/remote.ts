@@ -1,0 +1,204 @@
+// Servers reached over HTTP (--url): start the command and wait until its port accepts connections, or
+// watch a process that is already running (--pid), or reach the URL alone; then connect and hand-shake.
+// What is measured is a process tree, as for stdio; a server mcp-hammer did not start is never signalled.
+import { connect } from 'node:net';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
+import { CannotRun, Interrupted } from './errors.js';
+import { connectHttp, type HttpConnection } from './http.js';
+import { processMemory } from './memory.js';
+import { describeExit, rememberTree, running, startServer, type Exit, type ServerProcess } from './server.js';
+import { handshake, type ServerInfo } from './session.js';
+
+export interface RemoteOptions {
+  url: string;
+  sse: boolean;
+  /** "Name: value" as given with -H. */
+  headers: string[];
+  requestsPerSession?: number;
+  pid?: number;
+}
+
+/** What the results say about a remote server: never a header value, and the URL without its query. */
+export interface RemoteDescription {
+  url: string;
+  transport: 'streamable-http' | 'sse';
+  headers: string[];
+  pid?: number;
+}
+
+/** Header names mcp-hammer sets itself: a user value would break the protocol. */
+const OWN_HEADERS = ['content-type', 'accept', 'content-length', 'mcp-session-id', 'mcp-protocol-version'];
+
+/** Checks --url and -H before anything starts; a header's value is never repeated in a message. */
+export function checkRemote(o: RemoteOptions): { url: URL; headers: Record<string, string> } {
+  let url: URL;
+  try {
+    url = new URL(o.url);
+  } catch {
+    throw new CannotRun(`--url must be an address such as http://127.0.0.1:3000/mcp (got '${o.url}')`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new CannotRun(`--url must start with http:// or https:// (got ${url.protocol}//)`);
+  }
+  if (url.username || url.password) {
+    throw new CannotRun(`--url must not hold credentials (user:password@); send them as a header, e.g. -H 'Authorization: Basic <base64>'`);
+  }
+  const headers: Record<string, string> = {};
+  for (const [i, text] of o.headers.entries()) {
+    const colon = text.indexOf(':');
+    const name = colon === -1 ? '' : text.slice(0, colon).trim();
+    const value = colon === -1 ? '' : text.slice(colon + 1).trim();
+    try {
+      validateHeaderName(name);
+    } catch {
+      throw new CannotRun(`-H number ${i + 1} is not "Name: value" with a valid header name`);
+    }
+    try {
+      validateHeaderValue(name, value);
+    } catch {
+      throw new CannotRun(`the value of the ${name} header (-H) holds characters a header cannot carry`);
+    }
+    if (OWN_HEADERS.includes(name.toLowerCase())) throw new CannotRun(`mcp-hammer sets the ${name} header itself; leave it out of -H`);
+    headers[name] = value;
+  }
+  return { url, headers };
+}
+
+export interface RemoteTarget {
+  server: ServerProcess;
+  conn: HttpConnection;
+  info: ServerInfo;
+  remote: RemoteDescription;
+}
+
+/**
+ * Open the server at --url: start the command (if one was given) and wait until its port accepts
+ * connections, or watch --pid; connect, hand-shake, and return it ready for load. On any failure the
+ * started process tree is ended before the error is thrown.
+ */
+export async function openRemote(command: string, args: string[], o: RemoteOptions & { timeoutMs: number; startupMs: number; signal?: AbortSignal }): Promise<RemoteTarget> {
+  const { url, headers } = checkRemote(o);
+  const remote: RemoteDescription = {
+    url: `${url.origin}${url.pathname}`, transport: o.sse ? 'sse' : 'streamable-http', headers: Object.keys(headers), pid: o.pid,
+  };
+  const deadline = Date.now() + o.startupMs;
+  let server: ServerProcess;
+  if (command) {
+    if (await accepts(url)) {
+      throw new CannotRun(`something is already listening at ${url.host}, before the server was started; stop it, or measure the running server with --pid instead of a command`);
+    }
+    server = await startServer(command, args);
+    // Its stdout is not the protocol here; read it so that a server that logs there never blocks.
+    server.child!.stdout!.resume();
+    running.add(server);
+  } else {
+    server = o.pid === undefined ? notStarted() : await watched(o.pid);
+    running.add(server);
+  }
+  let conn: HttpConnection | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort = () => {};
+  try {
+    const info = await Promise.race([
+      (async () => {
+        if (command) await listening(url, deadline, o.startupMs, () => server.exit() !== undefined);
+        conn = await connectHttp({ url, sse: o.sse, headers, requestsPerSession: o.requestsPerSession, timeoutMs: Math.max(1000, deadline - Date.now()) });
+        server.exited.then(() => conn!.close());
+        try {
+          return await handshake(conn);
+        } catch (err) {
+          const problem = conn.problem();
+          throw err instanceof CannotRun && problem ? new CannotRun(problem) : err;
+        }
+      })(),
+      server.exited.then((e) => {
+        const tail = server.stderrTail().slice(-3).join(' | ');
+        throw new CannotRun(`the server exited before the MCP handshake finished (${describeExit(e)})${tail ? `: ${tail}` : ''}`);
+      }),
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(new Interrupted('interrupted while starting the server'));
+        o.signal?.addEventListener('abort', onAbort, { once: true });
+        if (o.signal?.aborted) onAbort();
+        timer = setTimeout(() => reject(new CannotRun(command
+          ? `the server did not open ${url.host} and finish the MCP handshake within ${o.startupMs / 1000} s: does the command serve --url? (--startup-timeout to wait longer)`
+          : `the server at ${url.origin} did not finish the MCP handshake within ${o.startupMs / 1000} s (--startup-timeout to wait longer)`)), o.startupMs);
+      }),
+    ]);
+    if (command) await rememberTree(server);
+    conn!.setTimeoutMs(o.timeoutMs);
+    // Ending the server ends the session first: DELETE (or closing the stream) lets a clean server free it.
+    const stopProcess = server.stop;
+    const c = conn!;
+    server.stop = async (graceMs) => {
+      await c.end();
+      await stopProcess(graceMs);
+    };
+    return { server, conn: c, info, remote };
+  } catch (err) {
+    conn?.close();
+    await server.stop();
+    running.delete(server);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    o.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** True when something accepts TCP connections at the URL's host and port. */
+function accepts(url: URL): Promise<boolean> {
+  return new Promise((resolve) => {
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ''), port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Wait until the started server's port accepts connections (polled: there is no other signal). */
+async function listening(url: URL, deadline: number, startupMs: number, exited: () => boolean): Promise<void> {
+  while (!(await accepts(url))) {
+    if (exited()) return new Promise(() => {}); // the exit is reported by the race in openRemote
+    if (Date.now() > deadline) throw new CannotRun(`nothing answered at ${url.host} within ${startupMs / 1000} s of starting the server: does it listen there? (--startup-timeout to wait longer)`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A process mcp-hammer did not start: its memory is read, its exit noticed, and it is never signalled. */
+async function watched(pid: number): Promise<ServerProcess> {
+  if (!alive(pid)) throw new CannotRun(`no process with pid ${pid} is running (--pid)`);
+  if (!(await processMemory(pid))) throw new CannotRun(`cannot read the memory of process ${pid} (--pid): is it another user's?`);
+  let exit: Exit | undefined;
+  const exited = new Promise<Exit>((resolve) => {
+    const poll = setInterval(() => {
+      if (alive(pid)) return;
+      clearInterval(poll);
+      // Not our child, so its exit code cannot be known.
+      exit = { code: null, signal: null };
+      resolve(exit);
+    }, 250);
+    poll.unref();
+  });
+  return {
+    pid, owned: false, exited, exit: () => exit, stderrTail: () => [], knownPids: new Set([pid]), stop: async () => {},
+  };
+}
+
+/** No process at all (--url alone): nothing to measure, nothing to end. */
+function notStarted(): ServerProcess {
+  return {
+    pid: 0, owned: false, exited: new Promise(() => {}), exit: () => undefined, stderrTail: () => [], knownPids: new Set(), stop: async () => {},
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,292 @@
+// Servers over HTTP end to end: the CLI against SDK-built fixture servers on 127.0.0.1 (Streamable HTTP and
+// legacy HTTP+SSE, with and without session churn), the errors a user meets, and the connection's answers.
+// Memory runs are bounded by --duration 20s and a hard limit; every fixture is ended by its pid. Churn runs
+// open a session every 5 requests, so that a leak per session is large per request even on a slow machine.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixture, marker, processesWith, runCli, tempDir } from './helpers.js';
+import { connectHttp } from '../src/http.js';
+import { handshake } from '../src/session.js';
+import { endServer, openTarget } from '../src/server.js';
+import { classify, describeError } from '../src/hammer.js';
+import { networkProblem } from '../src/httperrors.js';
+import { leakVerdict, memoryTrend } from '../src/verdict.js';
+import { formatSessions } from '../src/report.js';
+
+// With V8's default heap growth an SDK server under session churn climbs for ~1,500 sessions before it
+// settles, leak or not (measured; see the README). With a predictable GC schedule a clean fixture settles
+// within seconds, so that a 20-second run can tell clean from leaking.
+const NODE = [process.execPath, '--predictable-gc-schedule'];
+const SERVER = fixture('http-server.js');
+const ECHO = JSON.stringify({ name: 'echo', arguments: { text: 'hi' } });
+const COUNT = JSON.stringify({ name: 'count_sessions', arguments: {} });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Fixture {
+  child: ChildProcess;
+  pid: number;
+  port: number;
+  url: (path: string) => string;
+  stop(): Promise<void>;
+}
+
+/** A fixture server started by the test itself (port 0), for --pid and for the error cases. */
+async function startFixture(mode: string, ...settings: string[]): Promise<Fixture> {
+  const child = spawn(NODE[0], [...NODE.slice(1), SERVER, mode, ...settings, marker()], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    const limit = setTimeout(() => reject(new Error(`fixture did not start: ${text}`)), 15_000);
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      text += d;
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)\//.exec(text);
+      if (m) {
+        clearTimeout(limit);
+        resolve(Number(m[1]));
+      }
+    });
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    child, pid: child.pid!, port, url: (path) => `http://127.0.0.1:${port}${path}`,
+    async stop() {
+      process.kill(child.pid!, 'SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
+    },
+  };
+}
+
+/** The memory test against a fixture that mcp-hammer starts itself, on a port chosen beforehand. */
+async function httpMemory(mode: string, extra: string[], path = '/mcp') {
+  const port = await freePort();
+  const mark = marker();
+  const run = await runCli(['memory', '--url', `http://127.0.0.1:${port}${path}`, '--duration', '20s', ...extra,
+    '--', ...NODE, SERVER, mode, `port=${port}`, mark], { limitMs: 90_000 });
+  assert.deepEqual(processesWith(mark), [], 'no server process may be left behind');
+  assert.ok(run.results, `results JSON on stdout; stderr: ${run.stderr}`);
+  assert.doesNotMatch(run.stderr, /MaxListenersExceeded/);
+  return run;
+}
+
+const why = (run: { results?: any; stderr: string }) => `${run.results?.reasons?.join('; ')}\n${run.stderr}`;
+
+test('http: PASS for a per-session server that frees sessions on DELETE, with session churn', async () => {
+  const run = await httpMemory('sessions', ['--requests-per-session', '5']);
+  assert.equal(run.code, 0, why(run));
+  const s = run.results.sessions;
+  assert.ok(s.opened >= 100, `sessions opened: ${s.opened}`);
+  assert.equal(s.ended, s.opened, 'every session opened was ended with DELETE');
+  assert.ok(Math.abs(s.opened - run.results.requests / 5) <= 2, `${s.opened} sessions for ${run.results.requests} requests`);
+  assert.equal(run.results.server.transport, 'streamable-http');
+  assert.deepEqual(run.results.errors, {});
+  assert.match(run.stderr, /Sessions: [\d,]+ opened, [\d,]+ ended \(a new one every 5 requests\)/);
+});
+
+test('http: FAIL with session churn when ended sessions are never removed, bytes per session reported', async () => {
+  const run = await httpMemory('sessions-kept', ['--requests-per-session', '5']);
+  assert.equal(run.code, 1, why(run));
+  assert.match(run.results.reasons[0], /memory grows as sessions come and go: [\d.]+ KB per session/);
+  assert.ok(run.results.memory.bytesPerSession > 10_000, `bytes per session ${run.results.memory.bytesPerSession}`);
+  assert.equal(run.results.sessions.ended, run.results.sessions.opened);
+});
+
+test('http: PASS for a stateless server (a new transport per request)', async () => {
+  const run = await httpMemory('stateless', []);
+  assert.equal(run.code, 0, why(run));
+  assert.equal(run.results.sessions.stateless, true);
+  assert.deepEqual(run.results.errors, {});
+});
+
+test('http: FAIL for one long session in which the server keeps 4 KB per request', async () => {
+  const run = await httpMemory('request-leak', []);
+  assert.equal(run.code, 1, why(run));
+  assert.match(run.results.reasons[0], /memory grows with every request/);
+  assert.ok(run.results.memory.bytesPerRequest > 2000, `bytes per request ${run.results.memory.bytesPerRequest}`);
+  assert.equal(run.results.sessions.opened, 1);
+});
+
+test('http: legacy HTTP+SSE with session churn, PASS, every stream closed', async () => {
+  const run = await httpMemory('sessions', ['--sse', '--requests-per-session', '50'], '/sse');
+  assert.equal(run.code, 0, why(run));
+  assert.equal(run.results.server.transport, 'sse');
+  assert.ok(run.results.sessions.opened >= 10, `sessions opened: ${run.results.sessions.opened}`);
+  assert.equal(run.results.sessions.ended, run.results.sessions.opened);
+  assert.deepEqual(run.results.errors, {});
+});
+
+test('http: --pid measures a running server and leaves it running; 429 is an error class; header values never shown', async () => {
+  const secret = `s3cret-${Date.now()}`;
+  const server = await startFixture('sessions', `token=${secret}`, 'too-many=50');
+  try {
+    const out = tempDir();
+    const run = await runCli(['memory', '--url', server.url('/mcp'), '--pid', String(server.pid), '-H', `Authorization: Bearer ${secret}`,
+      '--duration', '8s', '--out', out], { limitMs: 60_000 });
+    assert.ok(run.results, run.stderr);
+    assert.ok(run.code === 0 || run.code === 1, why(run));
+    assert.equal(run.results.server.pid, server.pid);
+    assert.equal(run.results.server.command, undefined);
+    assert.deepEqual(run.results.server.headers, ['Authorization']);
+    assert.ok(run.results.memory.samples.length > 10 && run.results.memory.samples[0][2] > 1e6, 'the process was measured');
+    assert.ok(run.results.errors.http.count > 0, JSON.stringify(run.results.errors));
+    assert.match(run.results.errors.http.samples[0], /^HTTP 429 Too Many Requests: .*\(Retry-After: 1\)$/);
+    const written = readdirSync(out).map((f) => readFileSync(join(out, f), 'utf8')).join('');
+    for (const text of [run.stdout, run.stderr, written]) assert.ok(!text.includes(secret), 'the header value must never be shown');
+    process.kill(server.pid, 0); // still running: mcp-hammer did not start it, so it does not end it
+  } finally {
+    await server.stop();
+  }
+});
+
+test('http: what a user gets wrong is one sentence and exit 2', async () => {
+  const server = await startFixture('sessions', 'token=right');
+  const free = await freePort();
+  const pid = String(server.pid);
+  const auth = ['-H', 'Authorization: Bearer right'];
+  const cases: [string[], RegExp][] = [
+    [['--url', `http://127.0.0.1:${free}/mcp`, '--pid', pid], /nothing is listening at http:\/\/127\.0\.0\.1:\d+ \(connection refused\)/],
+    [['--url', server.url('/nope'), '--pid', pid, ...auth], /answered 404 Not Found for http:\/\/127\.0\.0\.1:\d+\/nope: is the MCP endpoint path right/],
+    [['--url', server.url('/page'), '--pid', pid, ...auth], /answered with an HTML page, not MCP/],
+    [['--url', `https://127.0.0.1:${server.port}/mcp`, '--pid', pid, ...auth], /TLS handshake with 127\.0\.0\.1:\d+ failed .*use an http:\/\/ URL/],
+    [['--url', server.url('/mcp'), '--sse', '--pid', pid, ...auth], /would not open an event stream .*drop --sse/],
+    [['--url', server.url('/mcp'), '--pid', pid], /refused access \(401 Unauthorized\).*give credentials with -H/],
+    [['--url', server.url('/mcp'), '--pid', pid, '-H', 'Authorization: Bearer wrong-value'], /refused access \(401 Unauthorized\).*check the header given with -H \(Authorization\)/],
+    [['--url', server.url('/mcp')], /the memory test measures the server's memory, so it needs its process/],
+    [['--sse'], /--sse needs --url/],
+    [['--url', 'ftp://127.0.0.1/x', '--pid', pid], /--url must start with http:\/\/ or https:\/\//],
+    [['--url', server.url('/mcp'), '--pid', pid, '-H', 'no colon here'], /-H number 1 is not "Name: value"/],
+    [['--url', server.url('/mcp'), '--', process.execPath, '-e', '0'], /something is already listening at 127\.0\.0\.1:\d+/],
+  ];
+  try {
+    for (const [args, expected] of cases) {
+      const run = await runCli(['memory', ...args, '--duration', '5s'], { limitMs: 30_000 });
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, expected, args.join(' '));
+      assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack');
+      assert.doesNotMatch(run.stderr + run.stdout, /wrong-value/);
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+test('http: a started command that never listens, or exits, is ended and explained', async () => {
+  const port = await freePort();
+  const mark = marker();
+  const silent = await runCli(['memory', '--url', `http://127.0.0.1:${port}/mcp`, '--startup-timeout', '3s',
+    '--', process.execPath, '-e', 'setTimeout(() => {}, 60000)', mark], { limitMs: 30_000 });
+  assert.equal(silent.code, 2);
+  assert.match(silent.stderr, /within 3 s/);
+  assert.deepEqual(processesWith(mark), []);
+  const early = await runCli(['memory', '--url', `http://127.0.0.1:${port}/mcp`, '--', process.execPath, '-e', 'process.exit(4)', mark], { limitMs: 30_000 });
+  assert.equal(early.code, 2);
+  assert.match(early.stderr, /exited before the MCP handshake finished \(exit code 4\)/);
+});
+
+for (const [name, settings, sse] of [['event-stream answers', [], false], ['JSON answers', ['json'], false], ['legacy HTTP+SSE', [], true]] as const) {
+  test(`http: session churn over ${name} opens and ends sessions, and the server frees them`, async () => {
+    const server = await startFixture('sessions', ...settings);
+    try {
+      const url = new URL(server.url(sse ? '/sse' : '/mcp'));
+      const conn = await connectHttp({ url, sse, timeoutMs: 10_000, requestsPerSession: 5 });
+      await handshake(conn);
+      const outcomes = await Promise.all(Array.from({ length: 48 }, () => conn.request('tools/call', ECHO)));
+      assert.ok(outcomes.every((o) => o.kind === 'answer' && !o.message.error && o.http?.status === 200), JSON.stringify(outcomes[0]));
+      await conn.end();
+      const s = conn.stats.sessions!;
+      assert.ok(s.opened >= 10 && s.opened <= 12, `opened ${s.opened}`);
+      assert.equal(s.ended, s.opened);
+      const probe = await connectHttp({ url, sse, timeoutMs: 10_000 });
+      await handshake(probe);
+      const count = await probe.request('tools/call', COUNT);
+      assert.equal(count.kind === 'answer' && count.message.result.content[0].text, JSON.stringify(sse ? { streamable: 0, legacy: 1 } : { streamable: 1, legacy: 0 }));
+      await probe.end();
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
+test('http: a 429 is an answer with its status and Retry-After, counted in the http error class', async () => {
+  const server = await startFixture('sessions', 'too-many=4');
+  try {
+    const conn = await connectHttp({ url: new URL(server.url('/mcp')), timeoutMs: 10_000 });
+    await handshake(conn); // POSTs 1 to 3: initialize, initialized, tools/list
+    const outcome = await conn.request('tools/call', ECHO); // POST 4
+    assert.equal(outcome.kind, 'answer');
+    assert.deepEqual(outcome.kind === 'answer' && outcome.http, { status: 429, retryAfter: '1' });
+    assert.equal(outcome.kind === 'answer' && outcome.message.error?.code, 429);
+    assert.equal(classify(outcome), 'http');
+    assert.equal(describeError(outcome), 'HTTP 429 Too Many Requests: Too many requests, slow down (Retry-After: 1)');
+    const next = await conn.request('tools/call', ECHO);
+    assert.equal(classify(next), null);
+    await conn.end();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('http: a session the server ends (404) is replaced, and the run goes on', async () => {
+  const server = await startFixture('sessions', 'expire=10');
+  try {
+    const conn = await connectHttp({ url: new URL(server.url('/mcp')), timeoutMs: 10_000 });
+    await handshake(conn);
+    const classes: (string | null)[] = [];
+    for (let i = 0; i < 40; i++) classes.push(classify(await conn.request('tools/call', ECHO)));
+    const failed = classes.filter((c) => c !== null);
+    assert.ok(failed.length >= 3 && failed.length <= 5 && failed.every((c) => c === 'http'), classes.join(','));
+    assert.ok(conn.stats.sessions!.lost >= 3, JSON.stringify(conn.stats.sessions));
+    assert.equal(classes.at(-1), null);
+    await conn.end();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('http: openTarget with a URL alone (how the rate limit test reaches a remote server)', async () => {
+  const server = await startFixture('sessions');
+  try {
+    const target = await openTarget('', [], { url: server.url('/mcp'), sse: false, headers: [], timeoutMs: 5000, startupMs: 5000 });
+    assert.equal(target.server.owned, false);
+    assert.equal(target.info.name, 'http-fixture-sessions');
+    assert.equal(classify(await target.conn.request('tools/call', ECHO)), null);
+    await endServer(target.server);
+    process.kill(server.pid, 0); // not ended
+    const probe = await connectHttp({ url: new URL(server.url('/mcp')), timeoutMs: 5000 });
+    await handshake(probe);
+    const count = await probe.request('tools/call', COUNT);
+    assert.equal(count.kind === 'answer' && count.message.result.content[0].text, JSON.stringify({ streamable: 1, legacy: 0 }), 'the session was ended');
+    await probe.end();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('http: DNS and certificate failures are one sentence too (pure mapping: no lookup leaves this machine)', () => {
+  const err = (code: string) => Object.assign(new Error(code), { code });
+  assert.match(networkProblem(new URL('http://nowhere.invalid/mcp'), err('ENOTFOUND')), /^cannot find the host 'nowhere\.invalid' \(DNS lookup failed\)/);
+  assert.match(networkProblem(new URL('https://127.0.0.1:8443/mcp'), err('DEPTH_ZERO_SELF_SIGNED_CERT')), /certificate of 127\.0\.0\.1:8443 is not trusted .*NODE_EXTRA_CA_CERTS/);
+  assert.match(networkProblem(new URL('https://127.0.0.1:8443/mcp'), err('CERT_HAS_EXPIRED')), /is not trusted \(CERT_HAS_EXPIRED\)/);
+});
+
+test('http: with churn the verdict speaks per session; the sessions line says what was opened and ended', () => {
+  const floors = Array.from({ length: 48 }, (_, i) => ({ requests: i * 1000, bytes: 50e6 + i * 1000 * 4096 }));
+  const verdict = leakVerdict(memoryTrend(floors), 5);
+  assert.equal(verdict.pass, false);
+  assert.match(verdict.reasons[0], /^memory grows as sessions come and go: 20\.0 KB per session \(a new session every 5 requests; 4\.0 KB per request\)/);
+  assert.equal(formatSessions({ requestsPerSession: 5, opened: 1200, ended: 1199, lost: 1, endRefused: 0, stateless: false }),
+    'Sessions: 1,200 opened, 1,199 ended, 1 ended by the server (a new one every 5 requests)');
+  assert.equal(formatSessions({ opened: 1, ended: 0, lost: 0, endRefused: 0, stateless: true }),
+    'Sessions: 1 opened; the server gave no session id (stateless)');
+});
