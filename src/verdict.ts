@@ -60,7 +60,7 @@ export interface Trend {
   noise: number;
   /** The requests measured after warm-up. */
   measuredRequests: number;
-  /** Blocks judged (the last few are left out, see keptMemory), and how many of them were warm-up. */
+  /** Blocks judged, and how many of them were warm-up. */
   blocks: number;
   warmupBlocks: number;
   /** Marked falls of the floors after warm-up (counted when deciding whether growth is a leak). */
@@ -93,26 +93,6 @@ export function theilSen(points: Point[]): number {
   return median(slopes);
 }
 
-/**
- * The least memory the server held from each block on: the lowest of that block's floor and every later
- * one. When V8 collects only every few blocks, the floors themselves climb and fall in a saw-tooth; what the
- * server never again went below is what it kept. The last blocks have too little future to judge by, and
- * are left out.
- */
-export function keptMemory(floors: Point[]): Point[] {
-  const kept = floors.map((p) => ({ ...p }));
-  for (let i = kept.length - 2; i >= 0; i--) kept[i].bytes = Math.min(kept[i].bytes, kept[i + 1].bytes);
-  // A run that ends part-way up a saw-tooth no higher than the earlier ones ends at its last fall: the climb
-  // after it is one more tooth, not yet collected.
-  const falls = fallsOf(floors);
-  const last = falls.at(-1);
-  if (last && last.at >= floors.length * 0.6) {
-    const climb = Math.max(...floors.slice(last.at).map((p) => p.bytes)) - floors[last.at].bytes;
-    if (climb <= Math.max(...falls.map((f) => f.depth))) return kept.slice(0, last.at + 1);
-  }
-  return kept.slice(0, Math.max(0, kept.length - Math.max(2, Math.round(kept.length / 12))));
-}
-
 /** Where the floors fell markedly (a major garbage collection giving memory back), and by how much. */
 function fallsOf(floors: Point[]): { at: number; depth: number }[] {
   const falls: { at: number; depth: number }[] = [];
@@ -133,8 +113,7 @@ export function collections(floors: Point[]): number {
   return fallsOf(floors).length;
 }
 
-export function memoryTrend(blockFloors: Point[], budgets: Budgets = DEFAULT_BUDGETS): Trend {
-  const floors = keptMemory(blockFloors);
+export function memoryTrend(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS): Trend {
   const byShare = Math.ceil(floors.length * budgets.warmupFraction);
   const byCount = floors.findIndex((p) => p.requests >= budgets.warmupRequests) + 1 || floors.length;
   const warmupBlocks = Math.min(floors.length, Math.max(byShare, Math.min(byCount, Math.floor(floors.length * 0.75))));
@@ -174,7 +153,7 @@ export function memoryTrend(blockFloors: Point[], budgets: Budgets = DEFAULT_BUD
     // A clean server under load can take longer than the run to finish one saw-tooth (V8 collecting every
     // ten seconds on a busy machine), and a rising stretch of it looks like a leak. Growth is called a leak
     // when it has outlasted two collections, or is far too large for a saw-tooth.
-    const drops = collections(blockFloors.slice(warmupBlocks));
+    const drops = collections(floors.slice(warmupBlocks));
     const decisive = drops >= 2 || growth > 3 * significant;
     return { ...judged, collections: drops, shape: decisive ? 'rising' : 'unclear' };
   }

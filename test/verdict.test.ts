@@ -106,9 +106,9 @@ function recorded(name: string) {
 
 test('recorded runs: leaks rise or ask for a longer run, clean servers are flat, a slow saw-tooth is no leak', () => {
   assert.equal(recorded('burst-leak').shape, 'rising');
-  // 1.3 KB per call, but only 86,000 calls on a machine busy with other work and no marked collection:
-  // never a PASS; "run longer".
-  assert.equal(recorded('heap-leak-busy-machine').shape, 'unclear');
+  // 1.3 KB per call, only 86,000 calls on a machine busy with other work and no marked collection: the
+  // growth alone is too large for a saw-tooth.
+  assert.equal(recorded('heap-leak-busy-machine').shape, 'rising');
   assert.equal(recorded('clean').shape, 'flat');
   assert.equal(recorded('bounded-cache').shape, 'flat');
   // 1 MB of garbage per call on a machine busy with other work: V8 collected once in ten seconds, and the
