@@ -69,10 +69,10 @@ async function startFixture(mode: string, ...settings: string[]): Promise<Fixtur
 }
 
 /** The memory test against a fixture that mcp-hammer starts itself, on a port chosen beforehand. */
-async function httpMemory(mode: string, extra: string[], path = '/mcp') {
+async function httpMemory(mode: string, extra: string[], path = '/mcp', duration = '20s') {
   const port = await freePort();
   const mark = marker();
-  const run = await runCli(['memory', '--url', `http://127.0.0.1:${port}${path}`, '--duration', '20s', ...extra,
+  const run = await runCli(['memory', '--url', `http://127.0.0.1:${port}${path}`, '--duration', duration, ...extra,
     '--', ...NODE, SERVER, mode, `port=${port}`, mark], { limitMs: 90_000 });
   assert.deepEqual(processesWith(mark), [], 'no server process may be left behind');
   assert.ok(run.results, `results JSON on stdout; stderr: ${run.stderr}`);
@@ -95,7 +95,8 @@ test('http: PASS for a per-session server that frees sessions on DELETE, with se
 });
 
 test('http: FAIL with session churn when ended sessions are never removed, bytes per session reported', async () => {
-  const run = await httpMemory('sessions-kept', ['--requests-per-session', '5']);
+  // Long enough for the memory test's 20,000-request warm-up to leave most of the run to judge.
+  const run = await httpMemory('sessions-kept', ['--requests-per-session', '5'], '/mcp', '40s');
   assert.equal(run.code, 1, why(run));
   assert.match(run.results.reasons[0], /memory grows as sessions come and go: [\d.]+ KB per session/);
   assert.ok(run.results.memory.bytesPerSession > 10_000, `bytes per session ${run.results.memory.bytesPerSession}`);
@@ -110,7 +111,7 @@ test('http: PASS for a stateless server (a new transport per request)', async ()
 });
 
 test('http: FAIL for one long session in which the server keeps 4 KB per request', async () => {
-  const run = await httpMemory('request-leak', []);
+  const run = await httpMemory('request-leak', [], '/mcp', '40s');
   assert.equal(run.code, 1, why(run));
   assert.match(run.results.reasons[0], /memory grows with every request/);
   assert.ok(run.results.memory.bytesPerRequest > 2000, `bytes per request ${run.results.memory.bytesPerRequest}`);
@@ -134,7 +135,7 @@ test('http: --pid measures a running server and leaves it running; 429 is an err
     const run = await runCli(['memory', '--url', server.url('/mcp'), '--pid', String(server.pid), '-H', `Authorization: Bearer ${secret}`,
       '--duration', '8s', '--out', out], { limitMs: 60_000 });
     assert.ok(run.results, run.stderr);
-    assert.ok(run.code === 0 || run.code === 1, why(run));
+    assert.ok([0, 1, 2].includes(run.code!), why(run)); // a verdict is not the point here
     assert.equal(run.results.server.pid, server.pid);
     assert.equal(run.results.server.command, undefined);
     assert.deepEqual(run.results.server.headers, ['Authorization']);
