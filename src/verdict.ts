@@ -149,7 +149,8 @@ export function memoryTrend(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS)
   const judged = { ...trend, detectableBytesPerRequest: detectable };
 
   // Still climbing in the second half at a good share of the first half's pace: a leak.
-  if (over(late, span / 2) && late >= 0.5 * early) {
+  // (A second half that alone grew by several times the budget is a leak whatever the first half did.)
+  if (over(late, span / 2) && (late >= 0.5 * early || late * (span / 2) > 3 * significant)) {
     // A clean server under load can take longer than the run to finish one saw-tooth (V8 collecting every
     // ten seconds on a busy machine), and a rising stretch of it looks like a leak. Growth is called a leak
     // when it has outlasted two collections, or is far too large for a saw-tooth.
