@@ -84,6 +84,23 @@ export function answerServerRequest(method: string): unknown {
   return undefined;
 }
 
+/**
+ * A message the server sent us that is not an answer: a notification is counted; a request is counted and
+ * answered (the reply's JSON is returned; the transport sends it).
+ */
+export function fromServer(msg: Message, stats: ConnectionStats, onServerRequest: (method: string) => unknown): string | null {
+  if (msg.id === undefined || msg.id === null) {
+    stats.notifications++;
+    return null;
+  }
+  const method = msg.method!;
+  stats.serverRequests[method] = (stats.serverRequests[method] ?? 0) + 1;
+  const result = onServerRequest(method);
+  return JSON.stringify(result === undefined
+    ? { jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: `Method not found: ${method}` } }
+    : { jsonrpc: '2.0', id: msg.id, result });
+}
+
 const NEWLINE = 10;
 const MAX_LINE = 256 * 1024 * 1024;
 
@@ -160,16 +177,8 @@ export function connectStdio(input: Readable, output: Writable, options: Connect
 
   const handle = (msg: Message, receivedAt: number) => {
     if (msg.method !== undefined) {
-      if (msg.id === undefined || msg.id === null) {
-        stats.notifications++;
-        return;
-      }
-      stats.serverRequests[msg.method] = (stats.serverRequests[msg.method] ?? 0) + 1;
-      const result = onServerRequest(msg.method);
-      const reply = result === undefined
-        ? { jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: `Method not found: ${msg.method}` } }
-        : { jsonrpc: '2.0', id: msg.id, result };
-      send(JSON.stringify(reply) + '\n');
+      const reply = fromServer(msg, stats, onServerRequest);
+      if (reply) send(reply + '\n');
       return;
     }
     const slot = typeof msg.id === 'number' ? pending.get(msg.id) : undefined;

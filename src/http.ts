@@ -11,7 +11,7 @@
 // initialize replayed) and the old one is ended once its last request has been answered.
 import http from 'node:http';
 import https from 'node:https';
-import { answerServerRequest, type Connection, type ConnectionOptions, type ConnectionStats, type Message, type Outcome } from './client.js';
+import { answerServerRequest, fromServer, type Connection, type ConnectionOptions, type ConnectionStats, type Message, type Outcome } from './client.js';
 import { eventReader } from './eventstream.js';
 import { CannotRun } from './errors.js';
 import { bodyText, networkProblem, statusProblem, typeProblem, UNREACHABLE } from './httperrors.js';
@@ -158,16 +158,8 @@ export async function connectHttp(o: HttpOptions): Promise<HttpConnection> {
 
   const handle = (msg: Message, s: Session, status: number) => {
     if (msg.method !== undefined) {
-      if (msg.id === undefined || msg.id === null) {
-        stats.notifications++;
-        return;
-      }
-      stats.serverRequests[msg.method] = (stats.serverRequests[msg.method] ?? 0) + 1;
-      const result = onServerRequest(msg.method);
-      const reply = result === undefined
-        ? { jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: `Method not found: ${msg.method}` } }
-        : { jsonrpc: '2.0', id: msg.id, result };
-      send(s, undefined, JSON.stringify(reply));
+      const reply = fromServer(msg, stats, onServerRequest);
+      if (reply) send(s, undefined, reply);
       return;
     }
     const p = typeof msg.id === 'number' ? pending.get(msg.id) : undefined;
