@@ -71,6 +71,8 @@ export interface Trend {
   levelsOffAt?: { bytes: number; requests: number };
 }
 
+export const MB = 1024 * 1024;
+
 export function median(values: number[]): number {
   if (values.length === 0) return 0;
   const s = [...values].sort((a, b) => a - b);
@@ -169,6 +171,9 @@ export function memoryTrend(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS)
     const reached = measured.find((p) => p.bytes >= base + 0.9 * (top - base)) ?? measured[half];
     return { ...judged, shape: 'levels off', levelsOffAt: { bytes: Math.max(0, top - base), requests: reached.requests } };
   }
+  // Growth far beyond any saw-tooth (over 256 MB and half the baseline again, by the fit and by the floors),
+  // however unevenly it came: a leak. An unbounded cache that V8 collects in big falls looks like this.
+  if (over(slope, span) && Math.min(growth, endBytes - base) > Math.max(256 * MB, 0.5 * base)) return { ...judged, shape: 'rising' };
   // Growing, but slowing down, or too little of it to tell: warm-up and a leak look alike here.
   return { ...judged, shape: 'unclear' };
 }
@@ -180,7 +185,6 @@ export interface Verdict {
   undecided?: boolean;
 }
 
-export const MB = 1024 * 1024;
 
 export function formatBytes(bytes: number): string {
   const abs = Math.abs(bytes);

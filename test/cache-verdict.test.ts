@@ -1,6 +1,7 @@
 // The cache test's statistics and rendering alone: synthetic floors in, the same verdict every time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { cacheTrend, cacheVerdict, type Point } from '../src/verdict.js';
 import { newResults, renderCache } from '../src/report.js';
 
@@ -92,4 +93,15 @@ test('renderCache draws the report from a results object', () => {
   assert.match(text, /^Growth: 8\.2 KB per unique key, still rising \(8\.0 GB projected at 1M keys\)$/m);
   assert.match(text, /^Status: FAIL ✗  unbounded cache: memory grows with every new argument value$/m);
   assert.match(text, /^Details: results\/cache_x\.json$/m);
+});
+
+test('recorded: an unbounded 8 KB memo that V8 collected in one big fall near the end is still unbounded', () => {
+  const data = JSON.parse(readFileSync(new URL('../../test/recorded/cache-unbounded.json', import.meta.url), 'utf8'));
+  const all = data.floors.map(([requests, bytes]: [number, number]) => ({ requests, bytes }));
+  const control = all.filter((p: { requests: number }) => p.requests <= data.controlRequests);
+  const flood = all.filter((p: { requests: number }) => p.requests > data.controlRequests)
+    .map((p: { requests: number; bytes: number }) => ({ requests: p.requests - data.controlRequests, bytes: p.bytes }));
+  const c = cacheTrend(control, flood);
+  assert.equal(c.flood.shape, 'rising');
+  assert.equal(cacheVerdict(c, 0).pass, false);
 });
