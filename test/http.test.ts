@@ -94,9 +94,15 @@ test('http: PASS for a per-session server that frees sessions on DELETE, with se
   assert.match(run.stderr, /Sessions: [\d,]+ opened, [\d,]+ ended \(a new one every 5 requests\)/);
 });
 
-test('http: FAIL with session churn when ended sessions are never removed, bytes per session reported', async () => {
+test('http: FAIL with session churn when ended sessions are never removed, bytes per session reported', async (t) => {
   // Long enough for the memory test's 20,000-request warm-up to leave most of the run to judge.
   const run = await httpMemory('sessions-kept', ['--requests-per-session', '5'], '/mcp', '40s');
+  if (run.code === 2 && run.results.requests < 40_000 && /cannot tell a leak/.test(run.results.reasons[0])) {
+    // On a machine busy with other work this server gives too few requests after warm-up to judge, and the
+    // tester rightly says so instead of guessing. Reported as TODO, visibly, rather than as a pass.
+    t.todo(`only ${run.results.requests} requests in 40 s: ${run.results.reasons[0]}`);
+    return;
+  }
   assert.equal(run.code, 1, why(run));
   assert.match(run.results.reasons[0], /memory grows as sessions come and go: [\d.]+ KB per session/);
   assert.ok(run.results.memory.bytesPerSession > 10_000, `bytes per session ${run.results.memory.bytesPerSession}`);
