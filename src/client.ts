@@ -21,9 +21,12 @@ export type Outcome =
   | { kind: 'timeout' }
   | { kind: 'closed' };
 
+/** Called once with what became of a request. */
+export type Done = (o: Outcome) => void;
+
 /** A request in flight. The records are reused: a million requests make no million of them. */
 interface Pending {
-  resolve: (o: Outcome) => void;
+  done: Done;
   /** When the request was written (Infinity until its batch is written). */
   sentAt: number;
 }
@@ -59,7 +62,13 @@ export interface SessionStats {
 }
 
 export interface Connection {
-  /** Send a request; paramsJson is already serialised (arguments are fixed, so it is built once). */
+  /**
+   * Send a request; `done` is called once with its outcome, never before send returns. paramsJson is
+   * already serialised (arguments are fixed, so it is built once). The load loop's way: no promise, no
+   * microtask per request.
+   */
+  send(method: string, paramsJson: string | undefined, done: Done): void;
+  /** The same as a promise, for the handshake and other requests off the hot path. */
   request(method: string, paramsJson?: string): Promise<Outcome>;
   notify(method: string, paramsJson?: string): void;
   inFlight(): number;
@@ -103,11 +112,14 @@ export function fromServer(msg: Message, stats: ConnectionStats, onServerRequest
 
 const NEWLINE = 10;
 const MAX_LINE = 256 * 1024 * 1024;
+export const CLOSED: Outcome = Object.freeze({ kind: 'closed' });
 
-// The promise executor, shared rather than a new closure per request: it hands the resolver over here.
-const settled = () => {};
-let captured: (o: Outcome) => void = settled;
-const capture = (resolve: (o: Outcome) => void) => { captured = resolve; };
+/** request() on top of send(), shared by the transports. */
+export function promised(send: Connection['send']): Connection['request'] {
+  return (method, paramsJson) => new Promise((resolve) => send(method, paramsJson, resolve));
+}
+
+const settled: Done = () => {};
 
 export function connectStdio(input: Readable, output: Writable, options: ConnectionOptions): Connection {
   const now = options.now ?? (() => performance.now());
@@ -120,14 +132,14 @@ export function connectStdio(input: Readable, output: Writable, options: Connect
   const pending = new Map<number, number>();
   const slots: Pending[] = [];
   const freeSlots: number[] = [];
-  /** Ends a request: takes it out of the map, frees its slot, and hands back its resolver. */
+  /** Ends a request: takes it out of the map, frees its slot, and hands back its callback. */
   const settle = (id: number, slot: number) => {
     pending.delete(id);
     const p = slots[slot];
-    const resolve = p.resolve;
-    p.resolve = settled; // let go of the promise
+    const done = p.done;
+    p.done = settled; // let go of the caller's closure
     freeSlots.push(slot);
-    return resolve;
+    return done;
   };
   const stats: ConnectionStats = {
     nonJsonLines: 0, nonJsonSample: [], unknownIds: 0, notifications: 0, serverRequests: {}, largestMessage: 0,
@@ -268,24 +280,27 @@ export function connectStdio(input: Readable, output: Writable, options: Connect
     if (closed) return;
     closed = true;
     clearInterval(sweeper);
-    for (const [id, slot] of pending) settle(id, slot)({ kind: 'closed' });
+    for (const [id, slot] of pending) settle(id, slot)(CLOSED);
   };
   input.on('close', close);
 
+  const sendRequest: Connection['send'] = (method, paramsJson, done) => {
+    if (closed) {
+      setImmediate(done, CLOSED);
+      return;
+    }
+    const id = nextId++;
+    send('{"jsonrpc":"2.0","id":' + id + tailFor(method, paramsJson));
+    let slot = freeSlots.pop();
+    if (slot === undefined) slot = slots.push({ done: settled, sentAt: Infinity }) - 1;
+    slots[slot].done = done;
+    slots[slot].sentAt = Infinity;
+    pending.set(id, slot);
+  };
+
   return {
-    request(method, paramsJson) {
-      if (closed) return Promise.resolve({ kind: 'closed' });
-      const id = nextId++;
-      send('{"jsonrpc":"2.0","id":' + id + tailFor(method, paramsJson));
-      const promise = new Promise<Outcome>(capture);
-      let slot = freeSlots.pop();
-      if (slot === undefined) slot = slots.push({ resolve: settled, sentAt: Infinity }) - 1;
-      slots[slot].resolve = captured;
-      captured = settled;
-      slots[slot].sentAt = Infinity;
-      pending.set(id, slot);
-      return promise;
-    },
+    send: sendRequest,
+    request: promised(sendRequest),
     notify(method, paramsJson) {
       send(paramsJson === undefined
         ? `{"jsonrpc":"2.0","method":"${method}"}\n`

@@ -170,8 +170,8 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
     o.conn.close();
   });
 
-  // The gate closes at a block boundary; workers wait at it until the floor has been taken.
-  let gate: Promise<void> | null = null;
+  // The gate closes at a block boundary: no request is sent until the floor has been taken.
+  let gateClosed = false;
   let drained: (() => void) | null = null;
   let blockFull: (() => void) | null = null;
   let nextBlockAt = Infinity;
@@ -195,21 +195,31 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
 
   const budgetLeft = () => stopReason === undefined && (o.maxRequests === undefined || issued < o.maxRequests);
 
-  const worker = async () => {
-    while (budgetLeft()) {
-      if (gate) {
-        await gate;
-        continue;
-      }
+  // The loop itself: every outcome sends the next request, straight from the callback, so that there is no
+  // promise, no async function and no microtask per request (measured against the null server at 64 in
+  // flight: 9% less CPU per request and 8% more requests per second than awaiting workers; see bench/).
+  // `active` counts requests sent and not yet recorded.
+  let active = 0;
+  let allSettled: (() => void) | null = null;
+  const fill = () => {
+    while (active < o.concurrency && !gateClosed && budgetLeft()) {
+      active++;
       const call = o.callFor(issued++);
-      const outcome = await o.conn.request(call.method, call.paramsJson);
-      record(outcome);
-      if (done >= nextBlockAt && blockFull) blockFull();
-      // The connection is gone (the server closed its stdout or exited): without this stop, every further
-      // request would fail at once and the loop would spin in microtasks, starving the event loop.
-      if (outcome.kind === 'closed') stop('exited');
-      if (drained && o.conn.inFlight() === 0) drained();
-      if (o.maxRequests !== undefined && done >= o.maxRequests) stop('done');
+      o.conn.send(call.method, call.paramsJson, onOutcome);
+    }
+  };
+  const onOutcome = (outcome: Outcome) => {
+    active--;
+    record(outcome);
+    if (done >= nextBlockAt && blockFull) blockFull();
+    // The connection is gone (the server closed its stdout or exited): every further request would fail.
+    if (outcome.kind === 'closed') stop('exited');
+    if (o.maxRequests !== undefined && done >= o.maxRequests) stop('done');
+    if (drained && o.conn.inFlight() === 0) drained();
+    fill();
+    if (active === 0) {
+      if (!budgetLeft() && !gateClosed) stop('done');
+      allSettled?.();
     }
   };
 
@@ -263,8 +273,7 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
       await Promise.race([new Promise((r) => setTimeout(r, o.blockMs)), quota, whenStopped]);
       blockFull = null;
       if (stopReason) break;
-      let open!: () => void;
-      gate = new Promise<void>((r) => { open = r; });
+      gateClosed = true;
       if (o.conn.inFlight() > 0) {
         const quiet = new Promise<void>((r) => { drained = r; });
         // A slow call must not stall the run: after a second the floor is taken with it still in flight.
@@ -284,17 +293,26 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
         floors.push({ seconds: s[0], requests: s[1], bytes: Math.min(blockMin, s[2]), rss: s[3] });
         blockMin = Infinity;
       }
-      gate = null;
-      open();
+      gateClosed = false;
+      fill();
     }
   })();
 
-  const workers = Array.from({ length: o.concurrency }, worker);
-  await Promise.race([Promise.all(workers).then(() => stop('done')), whenStopped]);
+  fill();
+  await whenStopped;
   clearInterval(ticker);
   await blocks;
   // Requests still in flight after a stop are not waited for beyond the timeout.
-  await Promise.race([Promise.all(workers), new Promise((r) => setTimeout(r, Math.min(o.timeoutMs, 2000)).unref?.())]);
+  if (active > 0) {
+    await new Promise<void>((r) => {
+      const timer = setTimeout(r, Math.min(o.timeoutMs, 2000));
+      allSettled = () => {
+        if (active > 0) return;
+        clearTimeout(timer);
+        r();
+      };
+    });
+  }
   o.signal?.removeEventListener('abort', onAbort);
   if (stopReason === 'exited' && !exit) {
     exit = await Promise.race([o.serverExited, new Promise<undefined>((r) => setTimeout(r, 2000))]);

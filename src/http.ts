@@ -11,7 +11,7 @@
 // initialize replayed) and the old one is ended once its last request has been answered.
 import http from 'node:http';
 import https from 'node:https';
-import { answerServerRequest, fromServer, type Connection, type ConnectionOptions, type ConnectionStats, type Message, type Outcome } from './client.js';
+import { answerServerRequest, CLOSED, fromServer, promised, type Connection, type ConnectionOptions, type ConnectionStats, type Done, type Message, type Outcome } from './client.js';
 import { eventReader } from './eventstream.js';
 import { CannotRun } from './errors.js';
 import { bodyText, networkProblem, statusProblem, typeProblem, UNREACHABLE } from './httperrors.js';
@@ -51,7 +51,7 @@ interface Session {
 }
 
 interface Pending {
-  resolve: (o: Outcome) => void;
+  done: Done;
   sentAt: number;
   session: Session;
   req?: http.ClientRequest;
@@ -61,10 +61,9 @@ interface Pending {
 interface Waiting {
   method: string;
   paramsJson?: string;
-  resolve: (o: Outcome) => void;
+  done: Done;
 }
 
-const CLOSED: Outcome = { kind: 'closed' };
 const ACCEPT = 'application/json, text/event-stream';
 /** Enough sockets for any sane concurrency; a cap so that an open-loop flood cannot exhaust descriptors. */
 const MAX_SOCKETS = 256;
@@ -117,16 +116,15 @@ export async function connectHttp(o: HttpOptions): Promise<HttpConnection> {
     req.end(body);
   };
 
-  const sendRequest = (s: Session, method: string, paramsJson: string | undefined, init: boolean): Promise<Outcome> => {
+  const sendRequest = (s: Session, method: string, paramsJson: string | undefined, init: boolean, done: Done): void => {
     const id = nextId++;
     if (!init) s.used++;
     s.inFlight++;
     const body = paramsJson === undefined
       ? `{"jsonrpc":"2.0","id":${id},"method":"${method}"}`
       : `{"jsonrpc":"2.0","id":${id},"method":"${method}","params":${paramsJson}}`;
-    const promise = new Promise<Outcome>((resolve) => pending.set(id, { resolve, sentAt: now(), session: s, init }));
+    pending.set(id, { done, sentAt: now(), session: s, init });
     send(s, id, body);
-    return promise;
   };
 
   const notifyOn = (s: Session, method: string, paramsJson?: string) => {
@@ -148,7 +146,7 @@ export async function connectHttp(o: HttpOptions): Promise<HttpConnection> {
     if (!p) return;
     pending.delete(id);
     settle(p);
-    p.resolve({
+    p.done({
       kind: 'answer',
       message: { jsonrpc: '2.0', id, error: { code: status, message: text } },
       latencyMs: now() - p.sentAt,
@@ -172,7 +170,7 @@ export async function connectHttp(o: HttpOptions): Promise<HttpConnection> {
     settle(p);
     let info = statusInfo.get(status);
     if (!info) statusInfo.set(status, (info = Object.freeze({ status })));
-    p.resolve({ kind: 'answer', message: msg, latencyMs: now() - p.sentAt, http: info });
+    p.done({ kind: 'answer', message: msg, latencyMs: now() - p.sentAt, http: info });
   };
 
   /** One body or event: a message, or (Streamable HTTP allows it) an array of them. */
@@ -337,7 +335,7 @@ export async function connectHttp(o: HttpOptions): Promise<HttpConnection> {
     let outcome: Outcome;
     try {
       current = sse ? await openStream() : newSession(o.url.pathname + o.url.search);
-      outcome = await sendRequest(current, 'initialize', initParams, true);
+      outcome = await new Promise<Outcome>((resolve) => sendRequest(current, 'initialize', initParams, true, resolve));
     } catch (err) {
       if (!(err instanceof CannotRun)) throw err;
       outcome = { kind: 'answer', message: { jsonrpc: '2.0', error: { code: 0, message: err.message } }, latencyMs: 0, http: { status: 0 } };
@@ -353,13 +351,13 @@ export async function connectHttp(o: HttpOptions): Promise<HttpConnection> {
     retire(current);
     const failing = waiting;
     waiting = [];
-    for (const w of failing) w.resolve(copyFailure(outcome));
+    for (const w of failing) w.done(copyFailure(outcome));
   };
 
   const release = () => {
     while (waiting.length && !needsNew(current)) {
       const w = waiting.shift()!;
-      sendRequest(current, w.method, w.paramsJson, false).then(w.resolve);
+      sendRequest(current, w.method, w.paramsJson, false, w.done);
     }
     if (waiting.length && !opening) opening = rotate();
   };
@@ -431,7 +429,7 @@ export async function connectHttp(o: HttpOptions): Promise<HttpConnection> {
         pending.delete(id);
         settle(p);
         p.req?.destroy();
-        p.resolve({ kind: 'timeout' });
+        p.done({ kind: 'timeout' });
       }
     }, Math.max(5, Math.min(100, timeoutMs / 10)));
     sweeper.unref();
@@ -444,29 +442,36 @@ export async function connectHttp(o: HttpOptions): Promise<HttpConnection> {
     clearInterval(sweeper);
     for (const p of pending.values()) {
       p.req?.destroy();
-      p.resolve(CLOSED);
+      p.done(CLOSED);
     }
     pending.clear();
-    for (const w of waiting) w.resolve(CLOSED);
+    for (const w of waiting) w.done(CLOSED);
     waiting = [];
     for (const s of live) s.stream?.destroy();
     agent.destroy();
   };
 
+  const request: Connection['send'] = (method, paramsJson, done) => {
+    if (closed) {
+      setImmediate(done, CLOSED);
+      return;
+    }
+    if (method === 'initialize') {
+      initParams = paramsJson;
+      sendRequest(current, method, paramsJson, true, done);
+      return;
+    }
+    if (opening || needsNew(current)) {
+      waiting.push({ method, paramsJson, done });
+      if (!opening) opening = rotate();
+      return;
+    }
+    sendRequest(current, method, paramsJson, false, done);
+  };
+
   return {
-    request(method, paramsJson) {
-      if (closed) return Promise.resolve(CLOSED);
-      if (method === 'initialize') {
-        initParams = paramsJson;
-        return sendRequest(current, method, paramsJson, true);
-      }
-      if (opening || needsNew(current)) {
-        const promise = new Promise<Outcome>((resolve) => waiting.push({ method, paramsJson, resolve }));
-        if (!opening) opening = rotate();
-        return promise;
-      }
-      return sendRequest(current, method, paramsJson, false);
-    },
+    send: request,
+    request: promised(request),
     notify(method, paramsJson) {
       if (!closed) notifyOn(current, method, paramsJson);
     },
