@@ -265,15 +265,16 @@ export function progressPrinter(stream: NodeJS.WriteStream, label: string): { up
       const rate = p.seconds > lastSeconds ? (p.requests - lastRequests) / (p.seconds - lastSeconds) : 0;
       lastRequests = p.requests;
       lastSeconds = p.seconds;
-      const line = `${label}: ${n(p.requests)} requests  ${n(rate)} req/s  ${mb(p.bytes)}  ${Math.round(p.fraction * 100)}%`;
+      // Built only when shown: off a terminal that is once per tenth of the run.
+      const line = () => `${label}: ${n(p.requests)} requests  ${n(rate)} req/s  ${mb(p.bytes)}  ${Math.round(p.fraction * 100)}%`;
       if (tty) {
-        stream.write(`\r\x1b[K${line}`);
+        stream.write(`\r\x1b[K${line()}`);
         drawn = true;
       } else {
         const tenth = Math.floor(p.fraction * 10);
         if (tenth > lastTenth) {
           lastTenth = tenth;
-          stream.write(line + '\n');
+          stream.write(line() + '\n');
         }
       }
     },
