@@ -160,7 +160,9 @@ export function memoryTrend(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS)
     const decisive = drops >= 2 || growth > 3 * significant;
     return { ...judged, collections: drops, shape: decisive ? 'rising' : 'unclear' };
   }
-  const rose = endBytes - base > significant;
+  // Risen: even the lowest floor of the second half is clearly above the baseline. (Not the last floor: a
+  // run ends anywhere on a saw-tooth, and a garbage-heavy server's last floor may be its highest.)
+  const rose = Math.min(...measured.slice(half).map((p) => p.bytes)) - base > significant;
   if (!over(slope, span) && !over(early, span / 2) && !over(late, span / 2) && !rose) return { ...judged, shape: 'flat' };
   // Growth that stopped: something filled up (a bounded cache) or V8 finished warming up. Only when the
   // second half was long enough to have shown half the first half's pace is "stopped" a finding.
