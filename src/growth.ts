@@ -218,7 +218,6 @@ export function heapGrowth(s: Snapshot, sinceId: number,
   const ranked = [...groups.values()].sort((a, b) => b.bytes - a.bytes)
     .filter((gr) => gr.bytes >= (o.minBytes ?? 0)).slice(0, o.top ?? 5);
   return ranked.map((gr, rank) => {
-    const largest = gr.members.reduce((a, b) => (g.retained[b] > g.retained[a] ? b : a));
     const out: Growth = {
       name: gr.name,
       bytes: Math.round(gr.bytes),
@@ -226,7 +225,13 @@ export function heapGrowth(s: Snapshot, sinceId: number,
     };
     const traced = gr.members.filter((v) => nodes[v * nf + field.id] > (o.trackedSince ?? 0));
     const site = allocationSite(s, traces, traced, g.retained, o.cwd);
-    if (site) Object.assign(out, site);
+    if (site) {
+      out.location = site.location;
+      out.function = site.function;
+    }
+    // The largest of those allocated where the line says (else of all): a stray object of the same kind,
+    // made by something else since the baseline, would show a path that explains nothing.
+    const largest = (site?.members.length ? site.members : gr.members).reduce((a, b) => (g.retained[b] > g.retained[a] ? b : a));
     if (gr.name === 'Closure') {
       const at = closureLocation(s, largest, o.cwd);
       if (at) out.definedAt = at;
@@ -298,24 +303,25 @@ function traceFrames(s: Snapshot): Map<number, Frame[]> {
 /** Node's own code and V8's builtins: an allocation there is charged to the user code that called it. */
 const internal = (f: Frame) => !f.script || f.script.startsWith('node:');
 
-/** The allocating function that holds the most bytes of these objects, outside Node's internals. */
+/** The allocating function that holds the most bytes of these objects, outside Node's internals, and its objects. */
 function allocationSite(s: Snapshot, traces: Map<number, Frame[]>, members: number[], retained: Float64Array, cwd?: string)
-  : { location: string; function: string } | null {
-  const bytes = new Map<string, { bytes: number; frame: Frame }>();
+  : { location: string; function: string; members: number[] } | null {
+  const bytes = new Map<string, { bytes: number; frame: Frame; members: number[] }>();
   for (const v of members) {
     const stack = traces.get(s.nodes[v * s.nodeFieldCount + s.field.traceNodeId]);
     if (!stack?.length) continue;
     const frame = stack.find((f) => !internal(f)) ?? stack[0];
     if (frame.name === '(root)') continue;
     const key = `${frame.script}:${frame.line}:${frame.name}`;
-    const entry = bytes.get(key) ?? { bytes: 0, frame };
+    const entry = bytes.get(key) ?? { bytes: 0, frame, members: [] };
     entry.bytes += retained[v];
+    entry.members.push(v);
     bytes.set(key, entry);
   }
-  let best: { bytes: number; frame: Frame } | undefined;
+  let best: { bytes: number; frame: Frame; members: number[] } | undefined;
   for (const e of bytes.values()) if (!best || e.bytes > best.bytes) best = e;
   if (!best) return null;
-  return { location: place(best.frame.script, best.frame.line, cwd), function: best.frame.name || '(anonymous)' };
+  return { location: place(best.frame.script, best.frame.line, cwd), function: best.frame.name || '(anonymous)', members: best.members };
 }
 
 /** Where a closure's function is written, from the snapshot's locations and the scripts the traces name. */

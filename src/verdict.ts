@@ -33,6 +33,11 @@ export interface Budgets {
    * can be the pause between two steps of a leak.
    */
   minPlateauRequests: number;
+  /**
+   * The series saw-tooths between major garbage collections (process memory does; the heap read after a
+   * forced GC does not), so a climb must have outlasted two falls before it is called a leak.
+   */
+  sawTooth: boolean;
 }
 
 export const DEFAULT_BUDGETS: Budgets = {
@@ -42,6 +47,7 @@ export const DEFAULT_BUDGETS: Budgets = {
   warmupRequests: 20_000,
   minBlocks: 8,
   minPlateauRequests: 20_000,
+  sawTooth: true,
 };
 
 export type Shape = 'flat' | 'rising' | 'levels off' | 'unclear' | 'too short';
@@ -157,7 +163,7 @@ export function memoryTrend(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS)
     // ten seconds on a busy machine), and a rising stretch of it looks like a leak. Growth is called a leak
     // when it has outlasted two collections, or is far too large for a saw-tooth.
     const drops = collections(floors.slice(warmupBlocks));
-    const decisive = drops >= 2 || growth > 3 * significant;
+    const decisive = !budgets.sawTooth || drops >= 2 || growth > 3 * significant;
     return { ...judged, collections: drops, shape: decisive ? 'rising' : 'unclear' };
   }
   // Risen: even the lowest floor of the second half is clearly above the baseline. (Not the last floor: a

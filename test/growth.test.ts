@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { connectInspector } from '../src/inspector.js';
 import { snapshotParser, type Snapshot } from '../src/snapshot.js';
 import { dominatorTree, heapGrowth, highestObjectId, place } from '../src/growth.js';
-import { chooseSignal } from '../src/heapverdict.js';
+import { chooseSignal, heapTrend } from '../src/heapverdict.js';
 import { heapLines } from '../src/heapreport.js';
 import { memoryTrend, type Trend } from '../src/verdict.js';
 import type { HeapResults } from '../src/heap.js';
@@ -143,6 +143,17 @@ test('signals: either rising fails the run, and the results say which one decide
   const heapOnly = chooseSignal(flat(), rising());
   assert.equal(heapOnly.decidedBy, 'heap after GC');
   assert.equal(heapOnly.trend.shape, 'rising');
+});
+
+test('signals: a steady climb of the heap after GC is a leak without the saw-tooth falls process memory needs', () => {
+  // 1 KB per request over 60,000 requests, no fall anywhere: read as process memory, it could be the rising
+  // stretch of one long saw-tooth; read after forced GCs, it cannot.
+  const series: [number, number][] = Array.from({ length: 40 }, (_, i) => [i * 1500, 12 * MB + i * 1500 * 1024]);
+  assert.equal(heapTrend(series).shape, 'rising');
+  assert.equal(memoryTrend(series.map(([requests, bytes]) => ({ requests, bytes }))).shape, 'unclear', 'process memory would wait for falls');
+  // 420 B per request, as the heap fixture's Map: 25 MB, over the heap's budget and its scatter.
+  assert.equal(heapTrend(series.map(([r]) => [r, 12 * MB + r * 420])).shape, 'rising');
+  assert.equal(heapTrend(series.map(([r]) => [r, 12 * MB + (r % 3) * 1024])).shape, 'flat');
 });
 
 test('report: the --heap lines under the verdict, from saved results', () => {

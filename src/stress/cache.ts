@@ -11,8 +11,10 @@ import { classify, describeError, hammer, type HammerResult } from '../hammer.js
 import { treeSampler } from '../memory.js';
 import { progressPrinter, type Results } from '../report.js';
 import { endServer, openTarget } from '../server.js';
-import { cacheTrend, cacheVerdict, type CacheTrend } from '../verdict.js';
-import { blockTiming, describeTarget, fillRun, judge, round } from './memory.js';
+import { cacheTrend, cacheVerdict, type CacheTrend, type Point } from '../verdict.js';
+import { heapWatch, withoutInspectorLines, type HeapResults, type HeapWatch } from '../heap.js';
+import { chooseSignal, HEAP_BUDGETS, noteSignal } from '../heapverdict.js';
+import { blockTiming, describeTarget, fillRun, HEAP_BASELINE_AT, judge, round } from './memory.js';
 import type { Target } from '../server.js';
 import type { Options, RunContext } from '../cli.js';
 
@@ -20,23 +22,55 @@ import type { Options, RunContext } from '../cli.js';
 const CONTROL_SHARE = 0.3;
 
 export async function cacheTest(opts: Options, ctx: RunContext, results: Results): Promise<void> {
-  const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal });
+  const heap = opts.heap ? heapWatch() : null;
+  const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal, ...heap?.spawn });
   try {
     describeTarget(results, target);
+    const noHeap = await heap?.attach();
+    if (noHeap) results.warnings.push(noHeap);
     const { floods, firstKey } = await chooseFloods(opts, target, results, ctx.signal);
     ctx.announce(results);
-    const { control, flood } = await load(opts, ctx, target, floods, firstKey);
-    await endServer(target.server);
-    results.stderrTail = target.server.stderrTail();
+    const { control, flood } = await load(opts, ctx, target, floods, firstKey, heap);
     const run = flood ?? control;
+    let heapResults: HeapResults | null | undefined;
+    if (heap && flood?.stopReason === 'done') {
+      process.stderr.write('Heap: probing where allocations come from, then the end snapshot...\n');
+      // The probe goes on flooding: request i of the whole load is key i - control.requests of the flood.
+      const callFor = (i: number) => floods[(i - control.requests) % floods.length].unique(firstKey + i - control.requests);
+      heapResults = await heap.finish({ ...opts, target, callFor, requests: control.requests + flood.requests, signal: ctx.signal });
+      // Per new key rather than per request: the control phase's requests since the baseline added none.
+      const keys = heapResults && heapResults.end ? Math.max(1, heapResults.end.requests - control.requests) : 0;
+      if (keys) for (const g of heapResults!.growth) g.perRequest = round(g.bytes / keys, 1);
+    } else {
+      heapResults = heap?.partial(`the run ended early (${run.stopReason}), so there was no end snapshot`);
+    }
+    heap?.close();
+    await endServer(target.server);
+    results.stderrTail = heap ? withoutInspectorLines(target.server.stderrTail()) : target.server.stderrTail();
     fillRun(results, run, target);
     const trend = flood ? cacheTrend(points(control), points(flood)) : null;
     fillCache(results, control, flood, trend);
+    if (heapResults) results.heap = heapResults;
+    const heapSignal = trend && heapResults ? heapCacheTrend(heapResults.series, control.requests) : null;
+    const chosen = trend ? chooseSignal(trend.flood, heapSignal?.flood ?? null) : null;
+    const deciding = chosen && heapSignal && chosen.trend === heapSignal.flood ? heapSignal : trend;
     const rejected = flood && flood.requests ? flood.errorCount / flood.requests : 0;
-    judge(results, run, trend?.flood ?? null, opts.timeoutMs, () => cacheVerdict(trend!, rejected));
+    judge(results, run, deciding?.flood ?? null, opts.timeoutMs, () => cacheVerdict(deciding!, rejected));
+    if (heapResults && chosen) noteSignal(results, chosen.decidedBy, heapSignal?.flood ?? null);
   } finally {
+    heap?.close();
     await endServer(target.server);
   }
+}
+
+/**
+ * The heap-after-GC series judged by the cache rule: its points up to the first new key are the control
+ * phase, the rest the flood, counted in keys.
+ */
+function heapCacheTrend(series: [number, number][], controlRequests: number): CacheTrend | null {
+  const control: Point[] = series.filter(([r]) => r <= controlRequests).map(([requests, bytes]) => ({ requests, bytes }));
+  const flood: Point[] = series.filter(([r]) => r >= controlRequests).map(([r, bytes]) => ({ requests: r - controlRequests, bytes }));
+  return flood.length ? cacheTrend(control, flood, HEAP_BUDGETS) : null;
 }
 
 /** The tools and properties to flood, checked against the server; the first counter the flood may use. */
@@ -54,7 +88,7 @@ async function chooseFloods(opts: Options, target: Target, results: Results, sig
 }
 
 /** The control phase, then (unless it ended the run) the flood, each with its share of time and requests. */
-async function load(opts: Options, ctx: RunContext, target: Target, floods: Flood[], firstKey: number)
+async function load(opts: Options, ctx: RunContext, target: Target, floods: Flood[], firstKey: number, heap: HeapWatch | null)
   : Promise<{ control: HammerResult; flood?: HammerResult }> {
   const common = {
     conn: target.conn,
@@ -73,6 +107,9 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
     maxRequests: opts.requests === undefined ? undefined : Math.max(1, Math.round(opts.requests * CONTROL_SHARE)),
     maxSeconds: seconds(CONTROL_SHARE),
     onProgress: controlProgress.update,
+    // With --heap, a forced GC at every block boundary of both phases, so that their floors compare; the
+    // baseline snapshot inside the control phase, whose repeated requests leave nothing new behind.
+    atFloor: heap ? (p) => heap.atFloor({ requests: p.requests, baseline: p.fraction >= HEAP_BASELINE_AT }) : undefined,
   });
   controlProgress.done();
   if (control.stopReason !== 'done') return { control };
@@ -84,6 +121,7 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
     maxRequests: opts.requests === undefined ? undefined : Math.max(1, opts.requests - control.requests),
     maxSeconds: seconds(1 - CONTROL_SHARE),
     onProgress: floodProgress.update,
+    atFloor: heap ? (p) => heap.atFloor({ requests: control.requests + p.requests, baseline: true }) : undefined,
   });
   floodProgress.done();
   return { control, flood };
