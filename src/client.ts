@@ -27,7 +27,12 @@ export type Done = (o: Outcome) => void;
 /** A request in flight. The records are reused: a million requests make no million of them. */
 interface Pending {
   done: Done;
-  /** When the request was written (Infinity until its batch is written). */
+  /** The batch it leaves in: the requests of one write share the time of that write. */
+  batch: Batch;
+}
+
+/** When a batch of requests was written (Infinity until it is). */
+interface Batch {
   sentAt: number;
 }
 
@@ -151,19 +156,15 @@ export function connectStdio(input: Readable, output: Writable, options: Connect
   // (and one wake-up of the server) per batch rather than per request. Requests in the batch are stamped
   // with the time of that write, so the latency is the server's and the pipe's, not our own queueing.
   let queue = '';
-  let unsentFrom = nextId;
+  let batch: Batch = { sentAt: Infinity };
   let flushScheduled = false;
   const flush = () => {
     flushScheduled = false;
     if (closed || queue === '') return;
     const text = queue;
     queue = '';
-    const sentAt = now();
-    for (let id = unsentFrom; id < nextId; id++) {
-      const slot = pending.get(id);
-      if (slot !== undefined) slots[slot].sentAt = sentAt;
-    }
-    unsentFrom = nextId;
+    batch.sentAt = now();
+    batch = { sentAt: Infinity };
     output.write(text);
   };
   const send = (line: string) => {
@@ -198,7 +199,7 @@ export function connectStdio(input: Readable, output: Writable, options: Connect
       stats.unknownIds++;
       return;
     }
-    const latencyMs = receivedAt - slots[slot].sentAt;
+    const latencyMs = receivedAt - slots[slot].batch.sentAt;
     settle(msg.id as number, slot)({ kind: 'answer', message: msg, latencyMs });
   };
 
@@ -268,7 +269,7 @@ export function connectStdio(input: Readable, output: Writable, options: Connect
       // Requests are in the map in the order they were sent, so the expired ones come first (and those not
       // yet written, stamped Infinity, last).
       for (const [id, slot] of pending) {
-        if (slots[slot].sentAt > cutoff) break;
+        if (slots[slot].batch.sentAt > cutoff) break;
         settle(id, slot)({ kind: 'timeout' });
       }
     }, Math.max(5, Math.min(100, timeoutMs / 10)));
@@ -292,9 +293,9 @@ export function connectStdio(input: Readable, output: Writable, options: Connect
     const id = nextId++;
     send('{"jsonrpc":"2.0","id":' + id + tailFor(method, paramsJson));
     let slot = freeSlots.pop();
-    if (slot === undefined) slot = slots.push({ done: settled, sentAt: Infinity }) - 1;
+    if (slot === undefined) slot = slots.push({ done: settled, batch }) - 1;
     slots[slot].done = done;
-    slots[slot].sentAt = Infinity;
+    slots[slot].batch = batch;
     pending.set(id, slot);
   };
 
