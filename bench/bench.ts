@@ -1,23 +1,42 @@
 // The driver benchmark (`npm run bench`): how fast mcp-hammer drives a server, next to the least a client
-// can do (the ceiling), in the same run; and the tester's own peak memory over a long run.
+// can do (the ceiling), in the same run; what --heap costs; and the tester's own peak memory over a long run.
 // mcp-hammer is measured as users run it: the real CLI (`memory --duration ... --json`) in its own process,
 // its rate read from the results JSON, memory sampling and block pauses included. Each ceiling runs in its
 // own process too. The machine may be shared, so the two take turns, round after round (the order flips
 // every round), and a row gives the medians: of each side's rates, and of the ratios of each round's pair.
-// Usage: bench.js [--seconds 3] [--rounds 4] [--requests 1000000]
+// Rates are those after each side's first second (WARM_UP_MS): the sides differ in how much code V8 must
+// compile before it runs at speed, a cost paid once per run, which a short round would weigh tens of times
+// more than a real run of 30 s or more does. CPU figures are those of the whole run.
+// Usage: bench.js [--seconds 5] [--rounds 4] [--requests 1000000]
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { freePort, runNode, startListening, stop, type ChildRun } from './children.js';
 
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-const SERVERS = { null: here('./null-server.js'), sdk: here('./sdk-server.js') };
-type ServerName = keyof typeof SERVERS;
 const LIMITED = 'limited by the tester'; // the words of the tester's warning about itself (src/stress/memory.ts)
+/** Each side's rate is counted from this far into its run (the ceilings do the same on their own). */
+const WARM_UP_MS = 1000;
+
+/** A stdio server: its command, and the call both clients make (the ceiling sends it as it is). */
+interface Server { name: string; args: string[]; params: string; hammer: string[] }
+const SERVERS: Server[] = [
+  { name: 'null', args: [here('./null-server.js')], params: '{"name":"echo","arguments":{}}', hammer: [] },
+  { name: 'sdk', args: [here('./sdk-server.js')], params: '{"name":"echo","arguments":{}}', hammer: [] },
+];
+// The SDK's reference server, the one other MCP load generators are quoted against: its echo tool.
+const EVERYTHING: Server = {
+  name: 'server-everything echo',
+  args: [createRequire(import.meta.url).resolve('@modelcontextprotocol/server-everything/dist/index.js'), 'stdio'],
+  params: '{"name":"echo","arguments":{"message":"hello"}}',
+  hammer: ['--tool', 'echo', '--args', '{"message":"hello"}'],
+};
+/** The fastest existing MCP load generator seen on the machine of the table in the README, at 16 in flight. */
+const OTHER_GENERATORS = 18_000;
 
 interface Rate {
   requestsPerSecond: number;
@@ -30,6 +49,8 @@ interface Rate {
   cpuWaitPercent?: number;
   serverCpuPercent?: number;
   peakRssBytes?: number;
+  /** mcp-hammer only: the whole run, start to exit. */
+  wallSeconds?: number;
 }
 
 interface Row {
@@ -37,9 +58,9 @@ interface Row {
   server: string;
   concurrency: number;
   ceiling: Rate;
-  tester: Rate | null;
+  tester: Rate;
   /** Median over the rounds of mcp-hammer's rate over the ceiling's in the same round. */
-  ratio?: number;
+  ratio: number;
   /** How many of the tester's runs warned that it set the pace, of how many. */
   limitedRuns: [number, number];
   target?: number;
@@ -47,14 +68,14 @@ interface Row {
 
 // ---- the clients ------------------------------------------------------------------------------------
 
-async function ceilingStdio(server: ServerName, concurrency: number, seconds: number): Promise<Rate> {
-  const run = await runNode([here('./ceiling.js'), String(concurrency), String(seconds), '--', process.execPath, SERVERS[server]], (seconds + 30) * 1000);
+async function ceilingStdio(server: Server, concurrency: number, seconds: number): Promise<Rate> {
+  const run = await runNode([here('./ceiling.js'), String(concurrency), String(seconds), server.params, '--', process.execPath, ...server.args], (seconds + 30) * 1000);
   if (!run.json) throw new Error(`the ceiling client failed: ${run.stderr.slice(-500)}`);
   return run.json;
 }
 
-async function hammerStdio(server: ServerName, concurrency: number, seconds: number): Promise<Rate> {
-  return runCli(['--duration', `${seconds}s`, '--concurrency', String(concurrency), '--', process.execPath, SERVERS[server]], seconds);
+async function hammerStdio(server: Server, concurrency: number, seconds: number, extra: string[] = []): Promise<Rate> {
+  return runCli([...server.hammer, ...extra, '--duration', `${seconds}s`, '--concurrency', String(concurrency), '--', process.execPath, ...server.args], seconds);
 }
 
 async function ceilingHttp(concurrency: number, seconds: number): Promise<Rate> {
@@ -69,25 +90,20 @@ async function ceilingHttp(concurrency: number, seconds: number): Promise<Rate> 
   }
 }
 
-// ==== MCP-HAMMER OVER HTTP ============================================================================
-// The one function to finish once the CLI has `--url` (issue 5): it runs the real CLI against the HTTP null
-// server, which the CLI starts itself as the command after `--`. Until `--help` lists --url, the row reads
-// "waiting for --url". Check the arguments below against the CLI's final interface when it lands.
-async function hammerHttp(concurrency: number, seconds: number): Promise<Rate | null> {
-  const help = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
-  if (!help.includes('--url')) return null;
+/** The real CLI over HTTP against the HTTP null server, which it starts itself as the command after `--`. */
+async function hammerHttp(concurrency: number, seconds: number): Promise<Rate> {
   const port = await freePort();
   return runCli(['--url', `http://127.0.0.1:${port}/mcp`, '--duration', `${seconds}s`, '--concurrency', String(concurrency),
     '--', process.execPath, here('./http-null-server.js'), String(port)], seconds);
 }
-// =====================================================================================================
 
 /** One run of the real CLI's memory test; its rate and its view of itself come from the results JSON. */
 async function runCli(args: string[], seconds: number): Promise<Rate> {
   const out = mkdtempSync(join(tmpdir(), 'mcp-hammer-bench-'));
   try {
-    const run = await runNode([CLI, 'memory', '--json', '--out', out, ...args], (seconds + 60) * 1000);
-    return fromResults(run);
+    const started = performance.now();
+    const run = await runNode([CLI, 'memory', '--json', '--out', out, ...args], (seconds + 90) * 1000);
+    return { ...fromResults(run), wallSeconds: (performance.now() - started) / 1000 };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -97,7 +113,7 @@ function fromResults(run: ChildRun): Rate {
   const r = run.json;
   if (!r?.requests) throw new Error(`mcp-hammer did not run (exit ${run.code}): ${run.stderr.slice(-500)}`);
   return {
-    requestsPerSecond: r.requestsPerSecond,
+    requestsPerSecond: steadyRate(r.memory.samples) ?? r.requestsPerSecond,
     cpuPercent: r.tester.cpuPercent,
     loopPercent: r.tester.loopPercent,
     cpuWaitPercent: r.tester.cpuWaitPercent,
@@ -105,6 +121,14 @@ function fromResults(run: ChildRun): Rate {
     limited: r.warnings.some((w: string) => w.includes(LIMITED)),
     peakRssBytes: run.peakRssBytes,
   };
+}
+
+/** Requests per second from the first memory sample past the warm-up second to the last. */
+function steadyRate(samples: [number, number][]): number | undefined {
+  const first = samples.find(([s]) => s * 1000 >= WARM_UP_MS);
+  const last = samples.at(-1);
+  if (!first || !last || last[0] - first[0] < 0.5) return undefined;
+  return (last[1] - first[1]) / (last[0] - first[0]);
 }
 
 // ---- measuring --------------------------------------------------------------------------------------
@@ -121,31 +145,23 @@ function medianRun(runs: Rate[]): Rate {
   return { ...s[(s.length - 1) >> 1], requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)) };
 }
 
-/** Ceiling and tester in turns; the order flips every round, so that a slow patch hurts neither side alone. */
-async function sideBySide(ceiling: () => Promise<Rate>, tester: () => Promise<Rate | null>, rounds: number) {
+/** Two clients in turns; the order flips every round, so that a slow patch hurts neither side alone. */
+async function sideBySide(ceiling: () => Promise<Rate>, tester: () => Promise<Rate>, rounds: number) {
   const c: Rate[] = [];
   const t: Rate[] = [];
-  const ratios: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    let a: Rate;
-    let b: Rate | null;
     if (i % 2 === 0) {
-      a = await ceiling();
-      b = await tester();
+      c.push(await ceiling());
+      t.push(await tester());
     } else {
-      b = await tester();
-      a = await ceiling();
-    }
-    c.push(a);
-    if (b) {
-      t.push(b);
-      ratios.push(b.requestsPerSecond / a.requestsPerSecond);
+      t.push(await tester());
+      c.push(await ceiling());
     }
   }
   return {
     ceiling: medianRun(c),
-    tester: t.length ? medianRun(t) : null,
-    ratio: ratios.length ? median(ratios) : undefined,
+    tester: medianRun(t),
+    ratio: median(t.map((r, i) => r.requestsPerSecond / c[i].requestsPerSecond)),
     limitedRuns: [t.filter((r) => r.limited).length, t.length] as [number, number],
   };
 }
@@ -159,14 +175,12 @@ const usPerRequest = (r: Rate) => (r.cpuPercent / 100) * 1e6 / r.requestsPerSeco
 function tableRow(row: Row): string {
   const t = row.tester;
   const { ratio } = row;
-  const target = row.target === undefined ? '' : `>= ${row.target}${ratio === undefined ? '' : ratio >= row.target ? ' met' : ' MISSED'}`;
+  const target = row.target === undefined ? '' : `>= ${row.target}${ratio >= row.target ? ' met' : ' MISSED'}`;
   const pct = (v?: number) => (v === undefined ? '-' : `${Math.round(v)}%`);
   const cells = [
-    row.transport, row.server, String(row.concurrency), n(row.ceiling.requestsPerSecond),
-    t ? n(t.requestsPerSecond) : 'waiting for --url', ratio === undefined ? '' : `${ratio.toFixed(2)}x`, target,
-    usPerRequest(row.ceiling).toFixed(1), t ? usPerRequest(t).toFixed(1) : '',
-    t ? `${pct(t.loopPercent)} / ${pct(t.serverCpuPercent)}` : '', t ? pct(t.cpuWaitPercent) : '',
-    t ? `${row.limitedRuns[0]} of ${row.limitedRuns[1]}` : '',
+    row.transport, row.server, String(row.concurrency), n(row.ceiling.requestsPerSecond), n(t.requestsPerSecond),
+    `${ratio.toFixed(2)}x`, target, usPerRequest(row.ceiling).toFixed(1), usPerRequest(t).toFixed(1),
+    `${pct(t.loopPercent)} / ${pct(t.serverCpuPercent)}`, pct(t.cpuWaitPercent), `${row.limitedRuns[0]} of ${row.limitedRuns[1]}`,
   ];
   return `| ${cells.join(' | ')} |`;
 }
@@ -178,7 +192,7 @@ const HEADER = [
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string', default: '3' }, rounds: { type: 'string', default: '4' }, requests: { type: 'string', default: '1000000' } },
+    options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '4' }, requests: { type: 'string', default: '1000000' } },
   });
   const seconds = Number(values.seconds);
   const rounds = Number(values.rounds);
@@ -190,21 +204,32 @@ async function main(): Promise<void> {
 
   const rows: Row[] = [];
   const targets: Record<string, number> = { 'null 64': 0.8, 'sdk 16': 0.9 };
-  for (const server of ['null', 'sdk'] as ServerName[]) {
+  for (const server of SERVERS) {
     for (const concurrency of [1, 16, 64]) {
       const r = await sideBySide(() => ceilingStdio(server, concurrency, seconds), () => hammerStdio(server, concurrency, seconds), rounds);
-      rows.push({ transport: 'stdio', server, concurrency, ...r, target: targets[`${server} ${concurrency}`] });
+      rows.push({ transport: 'stdio', server: server.name, concurrency, ...r, target: targets[`${server.name} ${concurrency}`] });
       say(tableRow(rows.at(-1)!));
     }
   }
+  const everything = await sideBySide(() => ceilingStdio(EVERYTHING, 16, seconds), () => hammerStdio(EVERYTHING, 16, seconds), rounds);
+  rows.push({ transport: 'stdio', server: EVERYTHING.name, concurrency: 16, ...everything });
+  say(tableRow(rows.at(-1)!));
   const http = await sideBySide(() => ceilingHttp(16, seconds), () => hammerHttp(16, seconds), rounds);
   rows.push({ transport: 'http', server: 'null', concurrency: 16, ...http, target: 0.8 });
   say(tableRow(rows.at(-1)!));
 
+  // What --heap costs, in a run as users make it (the default 30 s), on the SDK server, with and without.
+  const sdk = SERVERS[1];
+  const heap = await sideBySide(() => hammerStdio(sdk, 16, 30), () => hammerStdio(sdk, 16, 30, ['--heap']), 1);
+  const heapLine = `--heap on the SDK server, 16 in flight, a 30 s run: ${n(heap.tester.requestsPerSecond)} req/s against `
+    + `${n(heap.ceiling.requestsPerSecond)} without (${heap.ratio.toFixed(2)}x while loading; the pauses for forced GCs and snapshots are left out), `
+    + `${Math.round(heap.tester.wallSeconds!)} s from start to exit against ${Math.round(heap.ceiling.wallSeconds!)} s`;
+  say(heapLine);
+
   // The tester's own memory: a run a tenth as long, then the long one, against the null server, 64 in flight.
   const memory: string[] = [];
   for (const count of [requests / 10, requests]) {
-    const rate = await runCli(['--requests', String(count), '--concurrency', '64', '--', process.execPath, SERVERS.null], count / 10_000);
+    const rate = await runCli(['--requests', String(count), '--concurrency', '64', '--', process.execPath, ...SERVERS[0].args], count / 10_000);
     memory.push(`${n(count)} requests: ${Math.round((rate.peakRssBytes ?? 0) / 1048576)} MB (${n(rate.requestsPerSecond)} req/s)`);
     say(memory.at(-1)!);
   }
@@ -212,6 +237,9 @@ async function main(): Promise<void> {
   process.stdout.write([
     '', `Machine: ${machine}. Each row: medians of ${rounds} rounds of ${seconds} s, ceiling and mcp-hammer taking turns.`, '',
     ...HEADER, ...rows.map(tableRow), '',
+    `Existing MCP load generators: the fastest seen drove ~${n(OTHER_GENERATORS)} calls/s on server-everything's echo at 16 in flight; `
+      + `mcp-hammer ${n(everything.tester.requestsPerSecond)} (${(everything.tester.requestsPerSecond / OTHER_GENERATORS).toFixed(2)}x).`, '',
+    heapLine, '',
     `mcp-hammer's peak RSS (VmHWM of the CLI process; null server, 64 in flight; target < 150 MB at 1,000,000): ${memory.join('; ')}`, '',
   ].join('\n'));
 }

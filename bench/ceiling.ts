@@ -1,15 +1,14 @@
 // The ceiling for stdio: the least a client can do. Spawn the server, hand-shake, keep `concurrency`
 // requests in flight, match answers by id, and send each chunk's new requests in one write. No latency,
-// no promises, no memory sampling. Prints {requests, seconds, requestsPerSecond, cpuPercent} as JSON.
-// Usage: ceiling.js <concurrency> <seconds> -- <server command> [args...]
+// no promises, no memory sampling. Prints {requests, seconds, requestsPerSecond, cpuPercent} as JSON; the rate
+// is that after the first second (see WARM_UP_MS in bench.ts), the CPU that of the whole run.
+// Usage: ceiling.js <concurrency> <seconds> <tools/call params as JSON> -- <server command> [args...]
 import { spawn } from 'node:child_process';
 
-const [concurrencyText, secondsText, dashdash, command, ...args] = process.argv.slice(2);
-if (dashdash !== '--' || !command) throw new Error('usage: ceiling.js <concurrency> <seconds> -- <command> [args...]');
+const [concurrencyText, secondsText, PARAMS, dashdash, command, ...args] = process.argv.slice(2);
+if (dashdash !== '--' || !command) throw new Error('usage: ceiling.js <concurrency> <seconds> <params> -- <command> [args...]');
 const concurrency = Number(concurrencyText);
 const seconds = Number(secondsText);
-// The same request mcp-hammer sends to the benchmark servers' echo tool (arguments from its schema: none required).
-const PARAMS = '{"name":"echo","arguments":{}}';
 
 const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
 const inFlight = new Set<number>();
@@ -19,6 +18,8 @@ let issuing = true;
 let started = 0;
 let deadline = Infinity;
 let cpuStart = process.cpuUsage();
+// The count and time at the end of the first second: the rate is taken from there on, as mcp-hammer's is.
+let mark: { at: number; done: number } | undefined;
 
 const request = (): string => {
   const id = nextId++;
@@ -37,10 +38,12 @@ const begin = () => {
 };
 
 const finish = () => {
-  const elapsed = (performance.now() - started) / 1000;
+  const end = performance.now();
+  const elapsed = (end - started) / 1000;
   const cpu = process.cpuUsage(cpuStart);
+  const from = mark ?? { at: started, done: 0 };
   process.stdout.write(JSON.stringify({
-    requests: done, seconds: elapsed, requestsPerSecond: done / elapsed,
+    requests: done, seconds: elapsed, requestsPerSecond: ((done - from.done) / (end - from.at)) * 1000,
     cpuPercent: ((cpu.user + cpu.system) / 1e6 / elapsed) * 100,
   }) + '\n');
   child.stdin.end();
@@ -64,7 +67,9 @@ child.stdout.on('data', (text: string) => {
     if (issuing) out += request();
   }
   if (out) child.stdin.write(out);
-  if (issuing && performance.now() >= deadline) issuing = false;
+  const t = performance.now();
+  if (!mark && t >= started + 1000) mark = { at: t, done };
+  if (issuing && t >= deadline) issuing = false;
   if (!issuing && inFlight.size === 0) finish();
 });
 
