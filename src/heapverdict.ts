@@ -5,7 +5,7 @@
 // no allocator slack), so it shows a JavaScript leak sooner and more surely; but it cannot see memory
 // that native code or other processes of the tree keep, which the process memory does. So the run fails when either signal
 // keeps rising, and the results say which one did.
-import { DEFAULT_BUDGETS, memoryTrend, type Budgets, type Trend } from './verdict.js';
+import { cacheTrend, DEFAULT_BUDGETS, memoryTrend, type Budgets, type CacheTrend, type Point, type Trend } from './verdict.js';
 import type { Results } from './report.js';
 
 export type Signal = 'process memory' | 'heap after GC' | 'both';
@@ -18,9 +18,20 @@ export type Signal = 'process memory' | 'heap after GC' | 'both';
  */
 export const HEAP_BUDGETS: Budgets = { ...DEFAULT_BUDGETS, totalBytes: DEFAULT_BUDGETS.totalBytes / 4, sawTooth: false };
 
+const points = (series: [number, number][], from = 0): Point[] => series.map(([requests, bytes]) => ({ requests: requests - from, bytes }));
+
 /** The trend of [requests, heap bytes after GC] points, by the same rule as the process memory. */
 export function heapTrend(series: [number, number][]): Trend {
-  return memoryTrend(series.map(([requests, bytes]) => ({ requests, bytes })), HEAP_BUDGETS);
+  return memoryTrend(points(series), HEAP_BUDGETS);
+}
+
+/**
+ * The same series judged by the cache rule: its points up to the first new key are the control phase,
+ * the rest the flood, counted in keys.
+ */
+export function heapCacheTrend(series: [number, number][], controlRequests: number): CacheTrend | null {
+  const flood = series.filter(([r]) => r >= controlRequests);
+  return flood.length ? cacheTrend(points(series.filter(([r]) => r <= controlRequests)), points(flood, controlRequests), HEAP_BUDGETS) : null;
 }
 
 export function chooseSignal(memory: Trend, heap: Trend | null): { trend: Trend; decidedBy: Signal } {

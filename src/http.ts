@@ -451,7 +451,7 @@ export async function connectHttp(o: HttpOptions): Promise<HttpConnection> {
     agent.destroy();
   };
 
-  const request: Connection['send'] = (method, paramsJson, done) => {
+  const call: Connection['send'] = (method, paramsJson, done) => {
     if (closed) {
       setImmediate(done, CLOSED);
       return;
@@ -470,8 +470,8 @@ export async function connectHttp(o: HttpOptions): Promise<HttpConnection> {
   };
 
   return {
-    send: request,
-    request: promised(request),
+    send: call,
+    request: promised(call),
     notify(method, paramsJson) {
       if (!closed) notifyOn(current, method, paramsJson);
     },

@@ -11,9 +11,9 @@ import { classify, describeError, hammer, type HammerResult } from '../hammer.js
 import { treeSampler } from '../memory.js';
 import { progressPrinter, type Results } from '../report.js';
 import { endServer, openTarget } from '../server.js';
-import { cacheTrend, cacheVerdict, type CacheTrend, type Point } from '../verdict.js';
+import { cacheTrend, cacheVerdict, type CacheTrend } from '../verdict.js';
 import { heapWatch, withoutInspectorLines, type HeapResults, type HeapWatch } from '../heap.js';
-import { chooseSignal, HEAP_BUDGETS, noteSignal } from '../heapverdict.js';
+import { chooseSignal, heapCacheTrend, noteSignal } from '../heapverdict.js';
 import { blockTiming, describeTarget, fillRun, HEAP_BASELINE_AT, judge, round } from './memory.js';
 import type { Target } from '../server.js';
 import type { Options, RunContext } from '../cli.js';
@@ -61,16 +61,6 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: Results
     heap?.close();
     await endServer(target.server);
   }
-}
-
-/**
- * The heap-after-GC series judged by the cache rule: its points up to the first new key are the control
- * phase, the rest the flood, counted in keys.
- */
-function heapCacheTrend(series: [number, number][], controlRequests: number): CacheTrend | null {
-  const control: Point[] = series.filter(([r]) => r <= controlRequests).map(([requests, bytes]) => ({ requests, bytes }));
-  const flood: Point[] = series.filter(([r]) => r >= controlRequests).map(([r, bytes]) => ({ requests: r - controlRequests, bytes }));
-  return flood.length ? cacheTrend(control, flood, HEAP_BUDGETS) : null;
 }
 
 /** The tools and properties to flood, checked against the server; the first counter the flood may use. */
