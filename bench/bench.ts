@@ -18,7 +18,7 @@ import { freePort, runNode, startListening, stop, type ChildRun } from './childr
 
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-const LIMITED = 'limited by the tester'; // the words of the tester's warning about itself (src/stress/memory.ts)
+const LIMITED = 'limited by the tester'; // the words of the tester's warning about itself (src/load/testerload.ts)
 /** Each side's rate is counted from this far into its run (the ceilings do the same on their own). */
 const WARM_UP_MS = 1000;
 

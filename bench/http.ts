@@ -10,8 +10,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { connectHttp } from '../src/http.js';
-import { handshake } from '../src/session.js';
+import { connectStreamable } from '../src/transport/streamable.js';
+import { handshake } from '../src/transport/handshake.js';
 
 const CONCURRENCY = 16;
 const CALL = JSON.stringify({ name: 'echo', arguments: { text: 'hello' } });
@@ -94,7 +94,7 @@ async function plainRound(port: number, seconds: number): Promise<{ perSecond: n
 }
 
 async function hammerRound(port: number, seconds: number): Promise<{ perSecond: number; cpuUsPerCall: number }> {
-  const conn = await connectHttp({ url: new URL(`http://127.0.0.1:${port}/mcp`), timeoutMs: 10_000 });
+  const conn = await connectStreamable({ url: new URL(`http://127.0.0.1:${port}/mcp`), timeoutMs: 10_000 });
   await handshake(conn);
   let done = 0;
   const cpu = process.cpuUsage();
@@ -122,7 +122,7 @@ export async function testerHeap(requests = 200_000): Promise<{ requests: number
   const gc = runInNewContext('gc') as () => void;
   const { child, port } = await start(['-e', BARE_SERVER]);
   try {
-    const conn = await connectHttp({ url: new URL(`http://127.0.0.1:${port}/mcp`), timeoutMs: 10_000, requestsPerSession: 10 });
+    const conn = await connectStreamable({ url: new URL(`http://127.0.0.1:${port}/mcp`), timeoutMs: 10_000, requestsPerSession: 10 });
     await handshake(conn);
     let sent = 0;
     let early = 0;

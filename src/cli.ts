@@ -1,228 +1,38 @@
 #!/usr/bin/env node
-// The command line: arguments, the run's lifecycle (signals, results file, ending the server on every
-// path) and the exit code, decided once at the end.
-import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
+// The command: the run's lifecycle (signals, the results file, ending the server on every path) and the
+// exit code, decided once at the end.
 import { CannotRun, Interrupted } from './errors.js';
-import { checkResultsFolder, EXIT_CODES, newResults, renderCache, renderMemory, renderRatelimit, useColour, writeResults, type Results } from './report.js';
-import { killTreeNow, running } from './server.js';
-import { checkRemote } from './remote.js';
+import { HELP, parseOptions, type Options, type RunContext } from './options.js';
+import { EXIT_CODES, newResults, type Results } from './results.js';
+import { killTreeNow, running } from './server/process.js';
+import { checkResultsFolder, writeResults } from './report/json.js';
+import { announcement, progressPrinter } from './report/progress.js';
+import { render, useColour } from './report/text.js';
 import { VERSION } from './version.js';
 import { memoryTest } from './stress/memory.js';
 import { cacheTest } from './stress/cache.js';
 import { ratelimitTest } from './stress/ratelimit.js';
 
-const HELP = `mcp-hammer ${VERSION}: stress tests for MCP servers
+const TESTS = {
+  memory: memoryTest,
+  cache: cacheTest,
+  ratelimit: ratelimitTest,
+} as Record<Options['test'], (o: Options, c: RunContext, r: Results) => Promise<void>>;
 
-Usage:
-  mcp-hammer <memory|cache|ratelimit> [options] [-- <server command> [args...]]
-  mcp-hammer <memory|cache|ratelimit> --url <http://host:port/path> [options] [-- <server command> [args...]]
-
-Tests:
-  memory      does memory grow with every request? (leak test)
-  cache       does memory grow with every new argument value? (unbounded cache test)
-  ratelimit   does the server refuse floods quickly and let clients back in?
-
-Options:
-  --tool <name>            tool to call, repeatable (default: every tool annotated readOnlyHint: true)
-  --args <json>            arguments for --tool (default: generated from the tool's inputSchema)
-  --requests <n>           stop after n requests
-  --duration <time>        stop after a time, e.g. 90s, 5m (default 30s; with --requests, whichever first)
-  --concurrency <n>        requests in flight (default 16)
-  --timeout <time>         per-request timeout (default 10s)
-  --startup-timeout <time> time for the server to finish the MCP handshake (default 30s)
-  --out <dir>              results folder (default: results)
-  --json                   also print the results JSON on stdout
-  --heap                   Node.js servers: watch the JS heap through the inspector (loopback only) and
-                           name what grew, with the file and line that allocated it
-  --vary <property>        cache: argument to make unique, repeatable (default: every string argument)
-  --max-rate <n>           ratelimit: highest offered rate in requests/s
-  --recovery-timeout <time> ratelimit: how long to wait for the limiter to let requests in again (default 2m)
-  --url <url>              reach the server over Streamable HTTP at this address; with a command after --,
-                           start it and wait until the address answers
-  --sse                    with --url: the legacy HTTP+SSE transport (give the SSE endpoint, e.g. /sse)
-  -H, --header <h>         with --url: "Name: value" sent on every request, repeatable; values are never shown
-  --requests-per-session <n>  with --url: open a new MCP session every n requests (default: one session)
-  --pid <pid>              with --url: measure this already-running server process (and its descendants)
-  --help, --version
-
-Without a server command the bundled example time server is tested.
-Exit status: 0 PASS, 1 FAIL, 2 the test could not run, 130 interrupted.
-
-Example:
-  mcp-hammer memory -- node dist/index.js
-  mcp-hammer memory --tool search --args '{"query":"cats"}' --duration 2m -- npx -y my-mcp-server
-  mcp-hammer memory --url http://127.0.0.1:3000/mcp --requests-per-session 20 -- node dist/http.js`;
-
-const TESTS = ['memory', 'cache', 'ratelimit'] as const;
-type TestName = (typeof TESTS)[number];
-
-export interface Options {
-  test: TestName;
-  command: string;
-  serverArgs: string[];
-  /** True when no command was given and the bundled example server runs. */
-  example: boolean;
-  tools: string[];
-  toolArgs: string[];
-  requests?: number;
-  durationSeconds?: number;
-  concurrency: number;
-  timeoutMs: number;
-  startupMs: number;
-  out: string;
-  json: boolean;
-  /** Watch the server's JavaScript heap through the Node.js inspector. */
-  heap: boolean;
-  vary: string[];
-  maxRate?: number;
-  recoveryTimeoutMs: number;
-  /** Over HTTP (see remote.ts): the address, the transport, -H headers as given, churn, a running process. */
-  url?: string;
-  sse: boolean;
-  headers: string[];
-  requestsPerSession?: number;
-  pid?: number;
-}
-
-export interface RunContext {
-  signal: AbortSignal;
-  /** Say, before the load starts, what is about to be tested. */
-  announce(results: Results): void;
-}
-
-const DEFAULTS = {
-  duration: '30s', concurrency: '16', timeout: '10s', 'startup-timeout': '30s', out: 'results', 'recovery-timeout': '2m',
-};
-
-/** "90s", "5m", "1h", "500ms" or a bare number of seconds, in milliseconds. */
-export function parseDuration(text: string, name: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms'] : NaN;
-  if (!(ms > 0)) throw new CannotRun(`--${name} must be a time such as 90s, 5m or 500ms (got '${text}')`);
-  return ms;
-}
-
-function parseCount(text: string, name: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
-    throw new CannotRun(`--${name} must be a whole number of at least 1 (got '${text}')`);
-  }
-  return n;
-}
-
-export function parseOptions(argv: string[]): Options | 'help' | 'version' {
-  const dashdash = argv.indexOf('--');
-  const own = dashdash === -1 ? argv : argv.slice(0, dashdash);
-  const serverCommand = dashdash === -1 ? [] : argv.slice(dashdash + 1);
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: own,
-      allowPositionals: true,
-      options: {
-        tool: { type: 'string', multiple: true, default: [] },
-        args: { type: 'string', multiple: true, default: [] },
-        requests: { type: 'string' },
-        duration: { type: 'string' },
-        concurrency: { type: 'string', default: DEFAULTS.concurrency },
-        timeout: { type: 'string', default: DEFAULTS.timeout },
-        'startup-timeout': { type: 'string', default: DEFAULTS['startup-timeout'] },
-        out: { type: 'string', default: DEFAULTS.out },
-        json: { type: 'boolean', default: false },
-        heap: { type: 'boolean', default: false },
-        vary: { type: 'string', multiple: true, default: [] },
-        'max-rate': { type: 'string' },
-        'recovery-timeout': { type: 'string', default: DEFAULTS['recovery-timeout'] },
-        url: { type: 'string' },
-        sse: { type: 'boolean', default: false },
-        header: { type: 'string', short: 'H', multiple: true, default: [] },
-        'requests-per-session': { type: 'string' },
-        pid: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', short: 'v', default: false },
-      },
-    });
-  } catch (err) {
-    throw new CannotRun(`${(err as Error).message.split('\n')[0].replace(/\. To specify.*$/, '')}; see mcp-hammer --help`);
-  }
-  const v = parsed.values;
-  if (v.help) return 'help';
-  if (v.version) return 'version';
-  const [test, ...extra] = parsed.positionals;
-  if (!test) throw new CannotRun('name a test: mcp-hammer memory, cache or ratelimit (see mcp-hammer --help)');
-  if (!TESTS.includes(test as TestName)) throw new CannotRun(`unknown test '${test}'; choose memory, cache or ratelimit`);
-  if (extra.length) throw new CannotRun(`unexpected argument '${extra[0]}'; put the server command after --, e.g. mcp-hammer ${test} -- node server.js`);
-  if (v.heap && test === 'ratelimit') throw new CannotRun('--heap works with the memory and cache tests, not ratelimit');
-  const requests = v.requests === undefined ? undefined : parseCount(v.requests, 'requests');
-  const durationMs = v.duration === undefined ? (requests === undefined ? parseDuration(DEFAULTS.duration, 'duration') : undefined)
-    : parseDuration(v.duration, 'duration');
-  const maxRate = v['max-rate'] === undefined ? undefined : parseCount(v['max-rate'], 'max-rate');
-  const pid = v.pid === undefined ? undefined : parseCount(v.pid, 'pid');
-  const requestsPerSession = v['requests-per-session'] === undefined ? undefined : parseCount(v['requests-per-session'], 'requests-per-session');
-  checkRemoteArgs(test, v, serverCommand.length > 0);
-  const example = serverCommand.length === 0 && v.url === undefined;
-  return {
-    test: test as TestName,
-    command: example ? process.execPath : serverCommand[0] ?? '',
-    serverArgs: example ? [fileURLToPath(new URL('../examples/time-server.js', import.meta.url))] : serverCommand.slice(1),
-    example,
-    tools: v.tool,
-    toolArgs: v.args,
-    requests,
-    durationSeconds: durationMs === undefined ? undefined : durationMs / 1000,
-    concurrency: parseCount(v.concurrency, 'concurrency'),
-    timeoutMs: parseDuration(v.timeout, 'timeout'),
-    startupMs: parseDuration(v['startup-timeout'], 'startup-timeout'),
-    out: v.out,
-    json: v.json,
-    heap: v.heap,
-    vary: v.vary,
-    maxRate,
-    recoveryTimeoutMs: parseDuration(v['recovery-timeout'], 'recovery-timeout'),
-    url: v.url,
-    sse: v.sse,
-    headers: v.header,
-    requestsPerSession,
-    pid,
-  };
-}
-
-/** The HTTP options go together: each needs --url, and memory and cache need the server's process. */
-function checkRemoteArgs(test: string, v: { url?: string; sse: boolean; header: string[]; pid?: string; 'requests-per-session'?: string }, command: boolean): void {
-  const needsUrl = [v.sse && '--sse', v.header.length && '-H', v.pid !== undefined && '--pid', v['requests-per-session'] !== undefined && '--requests-per-session'].filter(Boolean);
-  if (v.url === undefined) {
-    if (needsUrl.length) throw new CannotRun(`${needsUrl[0]} needs --url: it is for servers reached over HTTP`);
-    return;
-  }
-  if (command && v.pid !== undefined) throw new CannotRun('give a server command after -- or --pid, not both');
-  if (!command && v.pid === undefined && test !== 'ratelimit') {
-    throw new CannotRun(`the ${test} test measures the server's memory, so it needs its process: put the command that starts it after -- (e.g. --url ${v.url} -- node server.js) or give the running server's --pid`);
-  }
-  checkRemote({ url: v.url, sse: v.sse, headers: v.header });
-}
-
-const RUNNERS: Record<TestName, { run: (o: Options, c: RunContext, r: Results) => Promise<void>; render: typeof renderMemory; title: string }> = {
-  memory: { run: memoryTest, render: renderMemory, title: 'Memory Test' },
-  cache: { run: cacheTest, render: renderCache, title: 'Cache Flood Test' },
-  ratelimit: { run: ratelimitTest, render: renderRatelimit, title: 'Rate Limit Test' },
-};
-
-function announce(opts: Options, results: Results): void {
+/** Where a run says what it does: stderr, through the report's writers. */
+function terminal(opts: Options, signal: AbortSignal): RunContext {
   const err = process.stderr;
-  if (opts.example) {
-    err.write(`No server command given: testing the bundled example time server.\n`
-      + `To test your own: mcp-hammer ${opts.test} -- node dist/index.js\n`);
-  }
-  const what = results.calls.map((c) => c.tool ?? c.method).join(', ');
-  const limit = [opts.requests && `${opts.requests.toLocaleString('en-US')} requests`, opts.durationSeconds && `${opts.durationSeconds} s`]
-    .filter(Boolean).join(' or ');
-  err.write(`${results.server.name ?? 'server'} ${results.server.version ?? ''}: calling ${what}, ${opts.concurrency} in flight, ${limit}\n`);
-  if (results.server.url) {
-    err.write(`over ${opts.sse ? 'HTTP+SSE' : 'Streamable HTTP'} at ${results.server.url}`
-      + `${opts.requestsPerSession ? `, a new session every ${opts.requestsPerSession.toLocaleString('en-US')} requests` : ', one session'}\n`);
-  }
-  for (const w of results.warnings) err.write(`Notice: ${w}\n`);
+  return {
+    signal,
+    announce(results, plan) {
+      // The fault tests need a way to make mcp-hammer fail from inside while a server runs: here, the
+      // server is up and the load is about to start.
+      if (process.env.MCP_HAMMER_TEST_BUG) throw new Error('a fault injected by the test suite');
+      err.write(announcement(opts, results, plan));
+    },
+    progress: (label) => progressPrinter(err, label),
+    say: (line) => err.write(line + '\n'),
+  };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -259,10 +69,9 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const runner = RUNNERS[options.test];
   const results = newResults(options);
   try {
-    await runner.run(options, { signal: controller.signal, announce: (r) => announce(options, r) }, results);
+    await TESTS[options.test](options, terminal(options, controller.signal), results);
   } catch (err) {
     if (err instanceof Interrupted) {
       results.verdict = 'interrupted';
@@ -277,21 +86,17 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   killAll();
-  if (results.verdict === 'error' && results.requests === 0) {
-    // Could not run: one line, no report body.
-    process.stderr.write(`mcp-hammer: ${results.reasons[0].split('\n')[0]}\n`);
-  }
+  const couldNotRun = results.verdict === 'error' && results.requests === 0;
+  // Could not run: one line, no report body.
+  if (couldNotRun) process.stderr.write(`mcp-hammer: ${results.reasons[0].split('\n')[0]}\n`);
   let path: string | null = null;
   try {
     path = writeResults(options.out, results);
   } catch (err) {
     process.stderr.write(`mcp-hammer: could not write the results file: ${(err as Error).message}\n`);
   }
-  if (!(results.verdict === 'error' && results.requests === 0)) {
-    process.stderr.write('\n' + runner.render(results, path, useColour(process.stderr)) + '\n');
-  } else if (path) {
-    process.stderr.write(`Details: ${path}\n`);
-  }
+  if (!couldNotRun) process.stderr.write('\n' + render(results, path, useColour(process.stderr)) + '\n');
+  else if (path) process.stderr.write(`Details: ${path}\n`);
   if (options.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
   return EXIT_CODES[results.verdict];
 }

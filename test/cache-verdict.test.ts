@@ -2,8 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { cacheTrend, cacheVerdict, type Point } from '../src/verdict.js';
-import { newResults, renderCache } from '../src/report.js';
+import { cacheTrend, cacheVerdict } from '../src/judge/cache.js';
+import type { Point } from '../src/judge/trend.js';
+import { newResults } from '../src/results.js';
+import { render } from '../src/report/text.js';
 
 const KB = 1024;
 const MB = 1024 * KB;
@@ -86,7 +88,7 @@ test('renderCache draws the report from a results object', () => {
       shape: 'rising', noise: 0, warmupRequests: 0, samples: [[0, 0, 110 * MB, 0], [24, 50_000, 512 * MB, 0]],
     },
   });
-  const text = renderCache(r, 'results/cache_x.json', false);
+  const text = render(r, 'results/cache_x.json', false);
   assert.match(text, /^Cache Flood Test \(50,000 unique keys, 24 s, 2,083 req\/s\)$/m);
   assert.match(text, /^Varied: lookup\.query$/m);
   assert.match(text, /^Start: 110MB \(after warm-up\)\nEnd: 512MB$/m);

@@ -9,13 +9,16 @@ import { createServer } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixture, marker, processesWith, runCli, tempDir } from './helpers.js';
-import { connectHttp } from '../src/http.js';
-import { handshake } from '../src/session.js';
-import { endServer, openTarget } from '../src/server.js';
-import { classify, describeError } from '../src/hammer.js';
-import { networkProblem } from '../src/httperrors.js';
-import { leakVerdict, memoryTrend } from '../src/verdict.js';
-import { formatSessions } from '../src/report.js';
+import { connectStreamable } from '../src/transport/streamable.js';
+import { connectSse } from '../src/transport/sse.js';
+import { handshake } from '../src/transport/handshake.js';
+import { endServer } from '../src/server/process.js';
+import { openTarget } from '../src/server/open.js';
+import { classify, describeError } from '../src/transport/outcome.js';
+import { networkProblem } from '../src/transport/httperrors.js';
+import { memoryTrend } from '../src/judge/trend.js';
+import { leakVerdict } from '../src/judge/leak.js';
+import { formatSessions } from '../src/report/text.js';
 
 // With V8's default heap growth an SDK server under session churn climbs for ~1,500 sessions before it
 // settles, leak or not (measured; see the README). With a predictable GC schedule a clean fixture settles
@@ -206,7 +209,7 @@ for (const [name, settings, sse] of [['event-stream answers', [], false], ['JSON
     const server = await startFixture('sessions', ...settings);
     try {
       const url = new URL(server.url(sse ? '/sse' : '/mcp'));
-      const conn = await connectHttp({ url, sse, timeoutMs: 10_000, requestsPerSession: 5 });
+      const conn = await (sse ? connectSse : connectStreamable)({ url, timeoutMs: 10_000, requestsPerSession: 5 });
       await handshake(conn);
       const outcomes = await Promise.all(Array.from({ length: 48 }, () => conn.request('tools/call', ECHO)));
       assert.ok(outcomes.every((o) => o.kind === 'answer' && !o.message.error && o.http?.status === 200), JSON.stringify(outcomes[0]));
@@ -214,7 +217,7 @@ for (const [name, settings, sse] of [['event-stream answers', [], false], ['JSON
       const s = conn.stats.sessions!;
       assert.ok(s.opened >= 10 && s.opened <= 12, `opened ${s.opened}`);
       assert.equal(s.ended, s.opened);
-      const probe = await connectHttp({ url, sse, timeoutMs: 10_000 });
+      const probe = await (sse ? connectSse : connectStreamable)({ url, timeoutMs: 10_000 });
       await handshake(probe);
       const count = await probe.request('tools/call', COUNT);
       assert.equal(count.kind === 'answer' && count.message.result.content[0].text, JSON.stringify(sse ? { streamable: 0, legacy: 1 } : { streamable: 1, legacy: 0 }));
@@ -228,7 +231,7 @@ for (const [name, settings, sse] of [['event-stream answers', [], false], ['JSON
 test('http: a 429 is an answer with its status and Retry-After, counted in the http error class', async () => {
   const server = await startFixture('sessions', 'too-many=4');
   try {
-    const conn = await connectHttp({ url: new URL(server.url('/mcp')), timeoutMs: 10_000 });
+    const conn = await connectStreamable({ url: new URL(server.url('/mcp')), timeoutMs: 10_000 });
     await handshake(conn); // POSTs 1 to 3: initialize, initialized, tools/list
     const outcome = await conn.request('tools/call', ECHO); // POST 4
     assert.equal(outcome.kind, 'answer');
@@ -247,7 +250,7 @@ test('http: a 429 is an answer with its status and Retry-After, counted in the h
 test('http: a session the server ends (404) is replaced, and the run goes on', async () => {
   const server = await startFixture('sessions', 'expire=10');
   try {
-    const conn = await connectHttp({ url: new URL(server.url('/mcp')), timeoutMs: 10_000 });
+    const conn = await connectStreamable({ url: new URL(server.url('/mcp')), timeoutMs: 10_000 });
     await handshake(conn);
     const classes: (string | null)[] = [];
     for (let i = 0; i < 40; i++) classes.push(classify(await conn.request('tools/call', ECHO)));
@@ -270,7 +273,7 @@ test('http: openTarget with a URL alone (how the rate limit test reaches a remot
     assert.equal(classify(await target.conn.request('tools/call', ECHO)), null);
     await endServer(target.server);
     process.kill(server.pid, 0); // not ended
-    const probe = await connectHttp({ url: new URL(server.url('/mcp')), timeoutMs: 5000 });
+    const probe = await connectStreamable({ url: new URL(server.url('/mcp')), timeoutMs: 5000 });
     await handshake(probe);
     const count = await probe.request('tools/call', COUNT);
     assert.equal(count.kind === 'answer' && count.message.result.content[0].text, JSON.stringify({ streamable: 1, legacy: 0 }), 'the session was ended');

@@ -2,9 +2,10 @@
 // limiter, and findings as a results JSON holds them, give the same answer every time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Shot } from '../src/openloop.js';
-import { burstBefore, fellBehind, rateVerdict, summarize, sustainedRate, type RateFindings, type StepSummary } from '../src/rateverdict.js';
-import { newResults, renderRatelimit } from '../src/report.js';
+import { burstBefore, fellBehind, rateVerdict, summarize, sustainedRate, type Shot } from '../src/judge/rate.js';
+import type { RateFindings, StepSummary } from '../src/results.js';
+import { newResults } from '../src/results.js';
+import { render } from '../src/report/text.js';
 
 /** Shots sent on schedule through phases of [rate, count], answered by a limiter that says yes or no. */
 function simulate(phases: [number, number][], allow: (ms: number) => boolean, gapMs = 5): Shot[][] {
@@ -141,14 +142,14 @@ test('the verdict without any refusal: no limiter, a queue, silence', () => {
 test('the report renders from a results object alone', () => {
   const r = Object.assign(newResults({ test: 'ratelimit', command: 'node', serverArgs: [], example: false }),
     passing, { verdict: 'pass' as const, requests: 650, throttled: 160 });
-  const text = renderRatelimit(r, 'results/ratelimit_x.json', false);
+  const text = render(r, 'results/ratelimit_x.json', false);
   assert.match(text, /^Rate Limit Test\nLimit: ~100 req\/s \(a burst of ~20 more got through first\)\n/);
   assert.match(text, /Rejections: JSON-RPC -32000 "Rate limit exceeded", p95 0\.3 ms, retry hint: none\nRecovery: 0\.1 s\n/);
   assert.match(text, /Offered→let in \(req\/s\): 10→10 {2}20→20 {2}40→40 {2}80→80 {2}160→120 {2}hold 160→100/);
   assert.match(text, /Status: PASS ✓\nDetails: results\/ratelimit_x.json$/);
-  const windowed = renderRatelimit({ ...r, burst: 100, windowSeconds: 59.6, observedLimitPerSecond: 1.7, recoverySeconds: 53 }, null, false);
+  const windowed = render({ ...r, burst: 100, windowSeconds: 59.6, observedLimitPerSecond: 1.7, recoverySeconds: 53 }, null, false);
   assert.match(windowed, /Limit: 100 requests per ~60 s \(none let through while flooded: a window or quota\)/);
-  const none = renderRatelimit({ ...r, rejection: null, verdict: 'fail', reasons: ['no rate limiting detected up to 160 req/s'] }, null, false);
+  const none = render({ ...r, rejection: null, verdict: 'fail', reasons: ['no rate limiting detected up to 160 req/s'] }, null, false);
   assert.match(none, /Limit: none found up to 160 req\/s/);
   assert.doesNotMatch(none, /Recovery/);
 });

@@ -2,9 +2,10 @@
 import { test } from 'node:test';
 import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { leakVerdict, memoryTrend, median, theilSen, type Point } from '../src/verdict.js';
-import { Histogram } from '../src/latency.js';
-import { sparkline } from '../src/report.js';
+import { memoryTrend, median, theilSen, type Point } from '../src/judge/trend.js';
+import { leakVerdict } from '../src/judge/leak.js';
+import { Histogram } from '../src/load/latency.js';
+import { sparkline } from '../src/report/text.js';
 
 const MB = 1024 * 1024;
 

@@ -1,27 +1,31 @@
 // The cache flooding test: a short control phase repeats one argument set, then the flood sends argument
 // values never used before in every request, while the server tree's memory is sampled as in the memory
 // test. Memory that keeps growing with the number of new keys, and not with repeated requests, is an
-// unbounded cache (see cacheTrend in verdict.ts for the rule).
+// unbounded cache (see judge/cache.ts for the rule).
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { chooseCalls } from '../calls.js';
-import type { Connection } from '../client.js';
+import { chooseCalls } from '../requests/calls.js';
+import { floodFor, planFlood, type Flood } from '../requests/flood.js';
+import type { Connection } from '../transport/connection.js';
 import { CannotRun, Interrupted } from '../errors.js';
-import { floodFor, planFlood, type Flood } from '../flood.js';
-import { classify, describeError, hammer, type HammerResult } from '../hammer.js';
-import { treeSampler } from '../memory.js';
-import { progressPrinter, type Results } from '../report.js';
-import { endServer, openTarget } from '../server.js';
-import { cacheTrend, cacheVerdict, type CacheTrend } from '../verdict.js';
-import { heapWatch, withoutInspectorLines, type HeapResults, type HeapWatch } from '../heap.js';
-import { chooseSignal, heapCacheTrend, noteSignal } from '../heapverdict.js';
-import { blockTiming, describeTarget, fillRun, HEAP_BASELINE_AT, judge, round } from './memory.js';
-import type { Target } from '../server.js';
-import type { Options, RunContext } from '../cli.js';
+import { hammer, type HammerResult } from '../load/closedloop.js';
+import { classify, describeError } from '../transport/outcome.js';
+import { treeSampler } from '../sampling/tree.js';
+import { endServer } from '../server/process.js';
+import { openTarget, type Target } from '../server/open.js';
+import { heapWatch, withoutInspectorLines, type HeapWatch } from '../heap/watch.js';
+import { cacheTrend, cacheVerdict, type CacheTrend } from '../judge/cache.js';
+import { judgeRun } from '../judge/run.js';
+import { chooseSignal, heapCacheTrend, withSignal } from '../judge/signal.js';
+import { loadPlan } from '../report/progress.js';
+import { round } from '../format.js';
+import type { CacheResults, HeapResults } from '../results.js';
+import type { Options, RunContext } from '../options.js';
+import { assign, blockTiming, describeTarget, fillRun, HEAP_BASELINE_AT, runFacts, SIGNAL, trendFields } from './shared.js';
 
 /** The share of the run (time and requests) given to the control phase; the flood has the rest. */
 const CONTROL_SHARE = 0.3;
 
-export async function cacheTest(opts: Options, ctx: RunContext, results: Results): Promise<void> {
+export async function cacheTest(opts: Options, ctx: RunContext, results: CacheResults): Promise<void> {
   const heap = opts.heap ? heapWatch() : null;
   const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal, ...heap?.spawn });
   try {
@@ -29,12 +33,12 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: Results
     const noHeap = await heap?.attach();
     if (noHeap) results.warnings.push(noHeap);
     const { floods, firstKey } = await chooseFloods(opts, target, results, ctx.signal);
-    ctx.announce(results);
+    ctx.announce(results, loadPlan(opts, results));
     const { control, flood } = await load(opts, ctx, target, floods, firstKey, heap);
     const run = flood ?? control;
     let heapResults: HeapResults | null | undefined;
     if (heap && flood?.stopReason === 'done') {
-      process.stderr.write('Heap: probing where allocations come from, then the end snapshot...\n');
+      ctx.say('Heap: probing where allocations come from, then the end snapshot...');
       // The probe goes on flooding: request i of the whole load is key i - control.requests of the flood.
       const callFor = (i: number) => floods[(i - control.requests) % floods.length].unique(firstKey + i - control.requests);
       heapResults = await heap.finish({ ...opts, target, callFor, requests: control.requests + flood.requests, signal: ctx.signal });
@@ -55,8 +59,9 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: Results
     const chosen = trend ? chooseSignal(trend.flood, heapSignal?.flood ?? null) : null;
     const deciding = chosen && heapSignal && chosen.trend === heapSignal.flood ? heapSignal : trend;
     const rejected = flood && flood.requests ? flood.errorCount / flood.requests : 0;
-    judge(results, run, deciding?.flood ?? null, opts.timeoutMs, () => cacheVerdict(deciding!, rejected));
-    if (heapResults && chosen) noteSignal(results, chosen.decidedBy, heapSignal?.flood ?? null);
+    const judged = judgeRun(runFacts(run, results, opts.timeoutMs), deciding?.flood ?? null, () => cacheVerdict(deciding!, rejected));
+    if (heapResults && chosen && results.memory) results.memory.decidedBy = chosen.decidedBy;
+    assign(results, heapResults && chosen ? withSignal(judged, chosen.decidedBy, heapSignal?.flood ?? null, Boolean(results.server.exit)) : judged);
   } finally {
     heap?.close();
     await endServer(target.server);
@@ -64,7 +69,7 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: Results
 }
 
 /** The tools and properties to flood, checked against the server; the first counter the flood may use. */
-async function chooseFloods(opts: Options, target: Target, results: Results, signal: AbortSignal): Promise<{ floods: Flood[]; firstKey: number }> {
+async function chooseFloods(opts: Options, target: Target, results: CacheResults, signal: AbortSignal): Promise<{ floods: Flood[]; firstKey: number }> {
   const { calls, notice } = chooseCalls(target.info, opts.tools, opts.toolArgs);
   if (notice) results.warnings.push(notice);
   const plan = planFlood(calls, target.info.tools, opts.vary);
@@ -90,7 +95,7 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
     serverExited: target.server.exited,
   };
   const seconds = (part: number) => (opts.durationSeconds === undefined ? undefined : opts.durationSeconds * part);
-  const controlProgress = progressPrinter(process.stderr, 'control');
+  const controlProgress = ctx.progress('control');
   const control = await hammer({
     ...common,
     callFor: (i) => floods[i % floods.length].control,
@@ -103,7 +108,7 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
   });
   controlProgress.done();
   if (control.stopReason !== 'done') return { control };
-  const floodProgress = progressPrinter(process.stderr, 'flood');
+  const floodProgress = ctx.progress('flood');
   const flood = await hammer({
     ...common,
     // Every request takes the next counter value, so no argument set is ever sent twice.
@@ -177,7 +182,7 @@ async function probe(conn: Connection, floods: Flood[], tools: Tool[], next: () 
 }
 
 /** The memory test's fields, over the whole run, plus what the cache test adds. */
-function fillCache(results: Results, control: HammerResult, flood: HammerResult | undefined, trend: CacheTrend | null): void {
+function fillCache(results: CacheResults, control: HammerResult, flood: HammerResult | undefined, trend: CacheTrend | null): void {
   // One series over both phases: the flood's seconds and requests continue the control phase's.
   const samples = [
     ...control.samples,
@@ -187,18 +192,12 @@ function fillCache(results: Results, control: HammerResult, flood: HammerResult 
   const lastFloor = floodFloors.at(-1) ?? control.floors.at(-1);
   const f = trend?.flood;
   results.memory = {
-    signal: 'Pss_Anon of the process tree (anonymous memory, shared pages divided among sharers)',
+    signal: SIGNAL,
     baseline: trend?.before ?? control.floors.at(-1)?.bytes ?? 0,
     end: lastFloor?.bytes ?? samples.at(-1)?.[2] ?? 0,
     baselineRss: control.floors.at(-1)?.rss ?? 0,
     endRss: lastFloor?.rss ?? samples.at(-1)?.[3] ?? 0,
-    bytesPerRequest: round(f?.bytesPerRequest ?? 0, 1),
-    firstHalfBytesPerRequest: round(f?.earlyBytesPerRequest ?? 0, 1),
-    secondHalfBytesPerRequest: round(f?.lateBytesPerRequest ?? 0, 1),
-    detectableBytesPerRequest: f && Number.isFinite(f.detectableBytesPerRequest) ? Math.round(f.detectableBytesPerRequest) : null,
-    bytesPerMillionRequests: Math.round((f?.bytesPerRequest ?? 0) * 1e6),
-    shape: f?.shape ?? 'too short',
-    noise: Math.round(f?.noise ?? 0),
+    ...trendFields(f),
     warmupRequests: control.requests + (floodFloors[(f?.warmupBlocks ?? 1) - 1]?.requests ?? 0),
     levelsOffAt: trend?.levelsOffAt && { bytes: trend.levelsOffAt.bytes, requests: control.requests + trend.levelsOffAt.keys },
     samples: samples.map(([s, r, b, rss]) => [round(s, 2), r, b, rss]),

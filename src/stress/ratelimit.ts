@@ -1,16 +1,19 @@
 // The rate limit test: a baseline at a low rate, then a fixed arrival rate doubled step by step until the
 // server refuses calls as throttled (or the top rate is reached), a hold above the limit, and probes at a
-// low rate until a call is let in again, honouring retry hints (see rateverdict.ts for the rule).
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { chooseCalls, preflight, type Call } from '../calls.js';
-import type { HammerResult } from '../hammer.js';
-import { countAsFailures, newTally, sendAtRate, shoot, type Clock, type Shot, type Tally } from '../openloop.js';
-import { burstBefore, fellBehind, formatRate, quantile, rateVerdict, summarize, sustainedRate, type RateFindings, type StepPhase, type StepSummary } from '../rateverdict.js';
-import type { Results } from '../report.js';
-import { endServer, openTarget, type Target } from '../server.js';
-import { describeTarget, fillRun } from './memory.js';
+// low rate until a call is let in again, honouring retry hints (see judge/rate.ts for the rule).
+import { chooseCalls, preflight, type Call } from '../requests/calls.js';
+import type { HammerResult } from '../load/closedloop.js';
+import { countAsFailures, newTally, sendAtRate, shoot, type Clock, type Tally } from '../load/openloop.js';
+import { meterTester } from '../load/testerload.js';
+import { endServer } from '../server/process.js';
+import { openTarget, type Target } from '../server/open.js';
+import { burstBefore, fellBehind, quantile, rateVerdict, summarize, sustainedRate, type Shot } from '../judge/rate.js';
+import { formatRate, round } from '../format.js';
+import { ratePlan, stepLine } from '../report/progress.js';
+import type { RateFindings, RateResults, StepPhase, StepSummary } from '../results.js';
 import { CannotRun } from '../errors.js';
-import type { Options, RunContext } from '../cli.js';
+import type { Options, RunContext } from '../options.js';
+import { describeTarget, fillRun } from './shared.js';
 
 /** The baseline's rate, and the first rung of the ladder. */
 const BASELINE_RATE = 10;
@@ -21,7 +24,7 @@ const HOLD_SECONDS = 2;
 /** Waits between recovery probes: soon at first, then twice a second (the resolution of the recovery time). */
 const PROBE_DELAYS_MS = [100, 200, 300, 500];
 
-export async function ratelimitTest(opts: Options, ctx: RunContext, results: Results): Promise<void> {
+export async function ratelimitTest(opts: Options, ctx: RunContext, results: RateResults): Promise<void> {
   const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal });
   try {
     describeTarget(results, target);
@@ -32,28 +35,22 @@ export async function ratelimitTest(opts: Options, ctx: RunContext, results: Res
     results.warnings.push(...notices);
     results.calls = calls.map(({ method, tool, arguments: a }) => ({ method, tool, arguments: a }));
     const top = opts.maxRate ?? DEFAULT_TOP_RATE;
-    announce(opts, results, top);
-    const cpuStart = process.cpuUsage();
-    const loopDelay = monitorEventLoopDelay({ resolution: 20 });
-    loopDelay.enable();
+    ctx.announce(results, ratePlan(Math.min(BASELINE_RATE, top), top));
+    const meter = meterTester();
     const clock: Clock = { origin: performance.now(), now: () => performance.now() };
-    const probe = await probeLimit(target, calls, top, opts, ctx, clock, results).finally(() => loopDelay.disable());
+    const probe = await probeLimit(target, calls, top, opts, ctx, clock, results);
     const exit = probe.closed ? await Promise.race([target.server.exited, sleep(2000).then(() => undefined)]) : target.server.exit();
     await endServer(target.server);
     results.stderrTail = target.server.stderrTail();
 
     const elapsed = (clock.now() - clock.origin) / 1000;
-    const cpu = process.cpuUsage(cpuStart);
     const { tally } = probe;
     const completed = tally.answered + (tally.errors.timeout?.count ?? 0) + (tally.errors.transport?.count ?? 0);
     const run: HammerResult = {
       requests: completed, ok: tally.ok, durationSeconds: elapsed, requestsPerSecond: elapsed > 0 ? completed / elapsed : 0,
       latency: tally.latency.summary(), errors: tally.errors, errorCount: completed - tally.ok - tally.throttled,
       samples: [], floors: [], stopReason: ctx.signal.aborted ? 'interrupted' : exit ? 'exited' : 'done', exit,
-      tester: {
-        cpuPercent: elapsed > 0 ? Math.round(((cpu.user + cpu.system) / 1e6 / elapsed) * 100) : 0,
-        loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
-      },
+      tester: meter.finish(elapsed),
     };
     fillRun(results, run, target);
     const findings = findingsOf(probe, top, opts, exit);
@@ -86,7 +83,7 @@ interface Probe {
 
 /** Baseline, step-up, hold and recovery: the measuring, with one progress line per phase. */
 async function probeLimit(target: Target, firstCalls: Call[], top: number, opts: Options, ctx: RunContext,
-  clock: Clock, results: Results): Promise<Probe> {
+  clock: Clock, results: RateResults): Promise<Probe> {
   const tally = newTally();
   let calls = firstCalls;
   const p: Probe = { tally, phases: [], steps: [], recoverySeconds: null, recoveredAt: null, probes: 0, closed: false };
@@ -99,9 +96,7 @@ async function probeLimit(target: Target, firstCalls: Call[], top: number, opts:
     if (shots.some((s) => s.result === 'closed')) p.closed = true;
     const step = summarize(kind, rate, shots);
     p.steps.push(step);
-    say(`  ${kind.padEnd(8)} ${formatRate(rate).padStart(6)} req/s: ${step.sent} sent, ${step.ok} ok`
-      + `${step.throttled ? `, ${step.throttled} throttled` : ''}${step.errors ? `, ${step.errors} failed` : ''}`
-      + `${step.unanswered ? `, ${step.unanswered} unanswered` : ''}, p95 ${step.latencyMs.p95.toFixed(1)} ms`);
+    ctx.say(stepLine(kind, rate, step));
     return step;
   };
 
@@ -130,10 +125,10 @@ async function probeLimit(target: Target, firstCalls: Call[], top: number, opts:
 
   await phase('hold', throttledAt, Math.max(20, Math.round(throttledAt * HOLD_SECONDS)));
   if (stopped()) return p;
-  say(`  recovery: probing until a call is let in (up to ${opts.recoveryTimeoutMs / 1000} s)`);
+  ctx.say(`  recovery: probing until a call is let in (up to ${opts.recoveryTimeoutMs / 1000} s)`);
   const floodEnd = p.phases.at(-1)!.at(-1)?.sentMs ?? clock.now() - clock.origin;
   await recover(p, target, calls, index, floodEnd, opts.recoveryTimeoutMs, ctx.signal, clock);
-  say(p.recoverySeconds === null ? '  recovery: none' : `  recovery: let in after ${p.recoverySeconds.toFixed(1)} s`);
+  ctx.say(p.recoverySeconds === null ? '  recovery: none' : `  recovery: let in after ${p.recoverySeconds.toFixed(1)} s`);
   return p;
 }
 
@@ -142,7 +137,7 @@ async function probeLimit(target: Target, firstCalls: Call[], top: number, opts:
  * broken (wrong arguments, say), not limited, and their errors must not pass for throttling. The preflight
  * has left out such default tools already; this catches named ones, and those that failed only later.
  */
-function brokenCalls(calls: Call[], baseline: Shot[], rate: number, results: Results): Set<number> {
+function brokenCalls(calls: Call[], baseline: Shot[], rate: number, results: RateResults): Set<number> {
   const by = calls.map((_, i) => baseline.filter((s) => s.call === i));
   const healthy = by.some((shots) => shots.length > 0 && shots.every((s) => s.result === 'ok'));
   const broken = by.map((shots) => shots.length > 0 && shots.every((s) => s.result !== 'ok'));
@@ -220,7 +215,7 @@ function findingsOf(p: Probe, top: number, opts: Options, exit: RateFindings['ex
 }
 
 /** Things worth knowing that do not decide the verdict. */
-function warn(results: Results, p: Probe, f: RateFindings): void {
+function warn(results: RateResults, p: Probe, f: RateFindings): void {
   const other = Object.entries(p.tally.errors).filter(([cls]) => cls !== 'timeout' && cls !== 'transport');
   const count = other.reduce((n, [, e]) => n + e!.count, 0);
   if (count > 0) {
@@ -237,21 +232,6 @@ function warn(results: Results, p: Probe, f: RateFindings): void {
   }
 }
 
-function announce(opts: Options, results: Results, top: number): void {
-  if (opts.example) {
-    say('No server command given: testing the bundled example time server.\n'
-      + `To test your own: mcp-hammer ${opts.test} -- node dist/index.js`);
-  }
-  const what = results.calls.map((c) => c.tool ?? c.method).join(', ');
-  say(`${results.server.name ?? 'server'} ${results.server.version ?? ''}: calling ${what}; `
-    + `${formatRate(Math.min(BASELINE_RATE, top))} req/s, then doubling up to ${formatRate(top)} req/s until calls are refused`);
-  for (const w of results.warnings) say(`Notice: ${w}`);
-}
-
-function say(line: string): void {
-  process.stderr.write(line + '\n');
-}
-
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, Math.max(0, ms));
@@ -264,10 +244,5 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-function round1(v: number): number {
-  return Math.round(v * 10) / 10;
-}
-
-function round3(v: number): number {
-  return Math.round(v * 1000) / 1000;
-}
+const round1 = (v: number) => round(v, 1);
+const round3 = (v: number) => round(v, 3);

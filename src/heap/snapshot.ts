@@ -51,10 +51,7 @@ export function snapshotParser(): SnapshotParser {
   let tree: unknown[] = [];
   let depth = 0;
   const strings: string[] = [];
-  let inString = false;
-  let escaped = false;
-  let hasEscape = false;
-  let piece = '';
+  const stringsFrom = stringReader(strings);
 
   const startSection = (key: string) => {
     name = key;
@@ -106,38 +103,6 @@ export function snapshotParser(): SnapshotParser {
           return i + 1;
         }
       }
-    }
-    return -1;
-  };
-
-  const stringsFrom = (text: string, from: number): number => {
-    let start = inString ? from : -1;
-    for (let i = from; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (inString) {
-        if (escaped) {
-          escaped = false;
-        } else if (c === 92) {
-          escaped = true;
-          hasEscape = true;
-        } else if (c === 34) {
-          const raw = piece + text.slice(start, i);
-          piece = '';
-          inString = false;
-          const s = hasEscape ? JSON.parse(`"${raw}"`) as string : raw;
-          strings.push(s.length > MAX_STRING ? s.slice(0, MAX_STRING) : s);
-        }
-      } else if (c === 34) {
-        inString = true;
-        hasEscape = false;
-        start = i + 1;
-      } else if (c === 93) {
-        return i + 1;
-      }
-    }
-    if (inString) {
-      // Keep at most what will be stored, plus room for the escapes in it.
-      if (piece.length < 4 * MAX_STRING) piece += text.slice(start);
     }
     return -1;
   };
@@ -194,29 +159,74 @@ export function snapshotParser(): SnapshotParser {
 
   return {
     write,
-    end() {
-      if (!header) throw new Error('the heap snapshot had no header');
-      const meta = header.meta;
-      const nf: string[] = meta.node_fields;
-      const ef: string[] = meta.edge_fields;
-      return {
-        nodeFieldCount: nf.length,
-        edgeFieldCount: ef.length,
-        field: {
-          type: nf.indexOf('type'), name: nf.indexOf('name'), id: nf.indexOf('id'), selfSize: nf.indexOf('self_size'),
-          edgeCount: nf.indexOf('edge_count'), traceNodeId: nf.indexOf('trace_node_id'),
-        },
-        edgeField: { type: ef.indexOf('type'), nameOrIndex: ef.indexOf('name_or_index'), toNode: ef.indexOf('to_node') },
-        nodeTypes: meta.node_types[0],
-        edgeTypes: meta.edge_types[0],
-        nodeCount: header.node_count,
-        nodes,
-        edges,
-        strings,
-        traceFunctionInfos: lists.trace_function_infos ?? [],
-        traceTree: tree,
-        locations: lists.locations ?? [],
-      };
+    end: () => assemble(header, nodes, edges, strings, lists, tree),
+  };
+}
+
+/**
+ * The strings section: JSON strings in, each kept (cut to MAX_STRING) as it completes, across chunks.
+ * Returns the reader: it reads text[from..] and returns where the section ended, or -1 if it goes on.
+ */
+function stringReader(strings: string[]): (text: string, from: number) => number {
+  let inString = false;
+  let escaped = false;
+  let hasEscape = false;
+  let piece = '';
+  return (text, from) => {
+    let start = inString ? from : -1;
+    for (let i = from; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (inString) {
+        if (escaped) {
+          escaped = false;
+        } else if (c === 92) {
+          escaped = true;
+          hasEscape = true;
+        } else if (c === 34) {
+          const raw = piece + text.slice(start, i);
+          piece = '';
+          inString = false;
+          const s = hasEscape ? JSON.parse(`"${raw}"`) as string : raw;
+          strings.push(s.length > MAX_STRING ? s.slice(0, MAX_STRING) : s);
+        }
+      } else if (c === 34) {
+        inString = true;
+        hasEscape = false;
+        start = i + 1;
+      } else if (c === 93) {
+        return i + 1;
+      }
+    }
+    if (inString) {
+      // Keep at most what will be stored, plus room for the escapes in it.
+      if (piece.length < 4 * MAX_STRING) piece += text.slice(start);
+    }
+    return -1;
+  };
+}
+
+/** The parsed sections as a Snapshot, the field positions read from its header. */
+function assemble(header: any, nodes: Float64Array, edges: Uint32Array, strings: string[], lists: Record<string, number[]>, tree: unknown[]): Snapshot {
+  if (!header) throw new Error('the heap snapshot had no header');
+  const meta = header.meta;
+  const nf: string[] = meta.node_fields;
+  const ef: string[] = meta.edge_fields;
+  return {
+    nodeFieldCount: nf.length,
+    edgeFieldCount: ef.length,
+    field: {
+      type: nf.indexOf('type'), name: nf.indexOf('name'), id: nf.indexOf('id'), selfSize: nf.indexOf('self_size'),
+      edgeCount: nf.indexOf('edge_count'), traceNodeId: nf.indexOf('trace_node_id'),
     },
+    edgeField: { type: ef.indexOf('type'), nameOrIndex: ef.indexOf('name_or_index'), toNode: ef.indexOf('to_node') },
+    nodeTypes: meta.node_types[0],
+    edgeTypes: meta.edge_types[0],
+    nodeCount: header.node_count,
+    nodes,
+    edges,
+    strings,
+    traceFunctionInfos: lists.trace_function_infos ?? [],
+    traceTree: tree,
+    locations: lists.locations ?? [],
   };
 }

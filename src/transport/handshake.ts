@@ -4,9 +4,9 @@ import {
   InitializeResultSchema, LATEST_PROTOCOL_VERSION, ListToolsResultSchema, SUPPORTED_PROTOCOL_VERSIONS,
   type InitializeResult, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { Connection, Message, Outcome } from './client.js';
-import { VERSION } from './version.js';
-import { CannotRun } from './errors.js';
+import type { Connection, Message, Outcome } from './connection.js';
+import { VERSION } from '../version.js';
+import { CannotRun } from '../errors.js';
 
 export interface ServerInfo {
   protocolVersion: string;

@@ -1,30 +1,15 @@
 // The open-loop sender of the rate limit test: requests go out on a fixed schedule, `rate` a second,
 // whether or not earlier ones have been answered, as a crowd of clients would send them. The closed loop of
-// hammer.ts waits for an answer before sending again, so it slows down with the server and would hide a
+// closedloop.ts waits for an answer before sending again, so it slows down with the server and would hide a
 // server that throttles by queueing. Every request is recorded (send time, latency, what came back) for
-// the analysis in rateverdict.ts; a run of the test sends tens of thousands at most.
-import type { Call } from './calls.js';
-import type { Connection, Outcome } from './client.js';
-import { classify, describeError, type ErrorClass, type ErrorCount } from './hammer.js';
+// the analysis in judge/rate.ts; a run of the test sends tens of thousands at most.
+import type { Call } from '../requests/calls.js';
+import type { Connection, Outcome } from '../transport/connection.js';
+import { classify, countError, describeError } from '../transport/outcome.js';
+import type { ErrorClass, ErrorCounts, Throttle } from '../results.js';
+import type { Shot } from '../judge/rate.js';
 import { Histogram } from './latency.js';
-import { throttleOf, type Throttle } from './throttle.js';
-
-export type ShotResult = 'ok' | 'throttled' | 'error' | 'timeout' | 'closed';
-
-export interface Shot {
-  /** Which of the calls was sent. */
-  call: number;
-  /** When it was sent, in ms since the run began. */
-  sentMs: number;
-  /** Until answered: undefined. */
-  result?: ShotResult;
-  /** Time to the answer in ms (NaN without an answer). */
-  latencyMs: number;
-  /** For a failure that is not throttling: what it said. */
-  note?: string;
-  /** For a throttled answer: what it said. */
-  throttle?: Throttle;
-}
+import { throttleOf } from './throttled.js';
 
 /** What the whole run has seen so far, across phases. */
 export interface Tally {
@@ -33,7 +18,7 @@ export interface Tally {
   ok: number;
   throttled: number;
   /** Failures that are not throttling, by class. */
-  errors: Partial<Record<ErrorClass, ErrorCount>>;
+  errors: ErrorCounts;
   latency: Histogram;
   first?: Throttle;
   /** The most recent throttle and when it arrived (ms since the run began): its retry hint is the one to honour. */
@@ -86,14 +71,12 @@ function record(shot: Shot, outcome: Outcome, tally: Tally, clock: Clock): void 
     return;
   }
   shot.result = cls === 'timeout' ? 'timeout' : cls === 'transport' ? 'closed' : 'error';
-  countError(shot, cls, describeError(outcome), tally);
+  countFailure(shot, cls, describeError(outcome), tally);
 }
 
-function countError(shot: Shot, cls: ErrorClass, note: string, tally: Tally): void {
+function countFailure(shot: Shot, cls: ErrorClass, note: string, tally: Tally): void {
   shot.note = note;
-  const e = tally.errors[cls] ?? (tally.errors[cls] = { count: 0, samples: [] });
-  e.count++;
-  if (e.samples.length < 3) e.samples.push(note);
+  countError(tally.errors, cls, note);
 }
 
 /**
@@ -107,7 +90,7 @@ export function countAsFailures(wrong: Shot[], all: Shot[], tally: Tally): void 
     shot.result = 'error';
     shot.throttle = undefined;
     tally.throttled--;
-    countError(shot, t.style === 'isError' ? 'isError' : t.style === 'resultError' ? 'resultError' : 'jsonrpc', t.message, tally);
+    countFailure(shot, t.style === 'isError' ? 'isError' : t.style === 'resultError' ? 'resultError' : 'jsonrpc', t.message, tally);
   }
   const left = all.filter((s) => s.result === 'throttled');
   tally.first = left[0]?.throttle;

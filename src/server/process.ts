@@ -1,11 +1,10 @@
-// Start and end the server's process tree. No shell in between: arguments reach the server exactly as
-// given, and it gets the user's whole environment (the SDK's stdio transport would pass only six variables).
+// The server's process tree: started by mcp-hammer (and then ended by it, whatever happens), watched by
+// pid (--pid, never signalled), or absent (--url alone). No shell in between: arguments reach the server
+// exactly as given, and it gets the user's whole environment (the SDK's stdio transport would pass only six
+// variables).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { processTree } from './memory.js';
-import { CannotRun, Interrupted } from './errors.js';
-import { connectStdio, type Connection } from './client.js';
-import { handshake, type ServerInfo } from './session.js';
-import { openRemote, type RemoteDescription, type RemoteOptions } from './remote.js';
+import { processMemory, processTree } from '../sampling/tree.js';
+import { CannotRun } from '../errors.js';
 
 export interface Exit {
   code: number | null;
@@ -106,12 +105,13 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-function alive(pid: number): boolean {
+/** True while the process exists: EPERM means it does, but belongs to another user. */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
@@ -140,58 +140,8 @@ export function killTreeNow(pid: number, known: Set<number>): void {
   for (const p of known) if (alive(p)) signal(p, 'SIGKILL');
 }
 
-export interface Target {
-  server: ServerProcess;
-  conn: Connection;
-  info: ServerInfo;
-  /** Over HTTP: where and how the server was reached. */
-  remote?: RemoteDescription;
-}
-
 /** Every server started and not yet ended, so that any exit path can end them. */
 export const running = new Set<ServerProcess>();
-
-/**
- * Start the server, connect over its stdio and complete the MCP handshake. Ready means the handshake is
- * done, not that some time has passed. On any failure the tree is ended before the error is thrown.
- */
-export async function openTarget(command: string, args: string[],
-  o: { timeoutMs: number; startupMs: number; signal?: AbortSignal } & SpawnOptions & Partial<RemoteOptions>): Promise<Target> {
-  if (o.url) return openRemote(command, args, { ...o, url: o.url, sse: o.sse ?? false, headers: o.headers ?? [] });
-  const server = await startServer(command, args, { env: o.env, onStderr: o.onStderr });
-  running.add(server);
-  const conn = connectStdio(server.child!.stdout!, server.child!.stdin!, { timeoutMs: o.startupMs });
-  server.exited.then(() => conn.close());
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const info = await Promise.race([
-      handshake(conn),
-      server.exited.then(() => {
-        throw new CannotRun('the server exited before the MCP handshake finished');
-      }),
-      new Promise<never>((_, reject) => {
-        o.signal?.addEventListener('abort', () => reject(new Interrupted('interrupted while starting the server')), { once: true });
-        if (o.signal?.aborted) reject(new Interrupted('interrupted while starting the server'));
-        timer = setTimeout(() => reject(new CannotRun(
-          `the server did not finish the MCP handshake within ${o.startupMs / 1000} s; is it an MCP server on stdio? (--startup-timeout to wait longer)`)), o.startupMs);
-      }),
-    ]);
-    await rememberTree(server);
-    conn.setTimeoutMs(o.timeoutMs);
-    return { server, conn, info };
-  } catch (err) {
-    // A server that dies closes its stdout first; its exit code and last words say more than "closed".
-    const exit = await Promise.race([server.exited, new Promise<undefined>((r) => setTimeout(r, 500))]);
-    await endServer(server);
-    if (exit && !(err instanceof Interrupted)) {
-      const tail = server.stderrTail().slice(-3).join(' | ');
-      throw new CannotRun(`the server exited before the MCP handshake finished (${describeExit(exit)})${tail ? `: ${tail}` : ''}`);
-    }
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export async function endServer(server: ServerProcess): Promise<void> {
   if (!running.has(server)) return;
@@ -199,7 +149,29 @@ export async function endServer(server: ServerProcess): Promise<void> {
   running.delete(server);
 }
 
-export function describeExit(e: Exit): string {
-  if (e.code === null && e.signal === null) return 'exit status unknown: mcp-hammer did not start it';
-  return e.signal ? `killed by ${e.signal}` : `exit code ${e.code}`;
+/** A process mcp-hammer did not start: its memory is read, its exit noticed, and it is never signalled. */
+export async function watchedServer(pid: number): Promise<ServerProcess> {
+  if (!alive(pid)) throw new CannotRun(`no process with pid ${pid} is running (--pid)`);
+  if (!(await processMemory(pid))) throw new CannotRun(`cannot read the memory of process ${pid} (--pid): is it another user's?`);
+  let exit: Exit | undefined;
+  const exited = new Promise<Exit>((resolve) => {
+    const poll = setInterval(() => {
+      if (alive(pid)) return;
+      clearInterval(poll);
+      // Not our child, so its exit code cannot be known.
+      exit = { code: null, signal: null };
+      resolve(exit);
+    }, 250);
+    poll.unref();
+  });
+  return {
+    pid, owned: false, exited, exit: () => exit, stderrTail: () => [], knownPids: new Set([pid]), stop: async () => {},
+  };
+}
+
+/** No process at all (--url alone): nothing to measure, nothing to end. */
+export function noServer(): ServerProcess {
+  return {
+    pid: 0, owned: false, exited: new Promise(() => {}), exit: () => undefined, stderrTail: () => [], knownPids: new Set(), stop: async () => {},
+  };
 }

@@ -1,70 +1,25 @@
 // The rate limit test's arithmetic and verdict: recorded shots in, step summaries, the limit, the burst and a
 // pass/fail with plain-sentence reasons out. No clock, no I/O: the verdict is a function of the fields
 // written to the results JSON, so a saved run is judged the same every time.
-import type { Shot } from './openloop.js';
-import type { RetryHint, ThrottleStyle } from './throttle.js';
+import type { RateFindings, StepPhase, StepSummary, Throttle } from '../results.js';
+import { formatRate, formatWait, round } from '../format.js';
+import type { Verdict } from './run.js';
 
-export type StepPhase = 'baseline' | 'step' | 'hold';
+export type ShotResult = 'ok' | 'throttled' | 'error' | 'timeout' | 'closed';
 
-/** One phase sent at a fixed rate: what was offered, what came back. */
-export interface StepSummary {
-  phase: StepPhase;
-  offeredPerSecond: number;
-  /** The rate the requests really went out at (below the offered rate when the tester fell behind). */
-  sentPerSecond: number;
-  sent: number;
-  /** From the first send to the last answer (at least the length of the schedule). */
-  seconds: number;
-  answeredPerSecond: number;
-  acceptedPerSecond: number;
-  ok: number;
-  throttled: number;
-  /** Failures that are not throttling (answered). */
-  errors: number;
-  /** No answer: timed out, or the connection closed. */
-  unanswered: number;
-  /** Of every answer, throttled or not. */
-  latencyMs: { p50: number; p95: number; max: number };
-}
-
-export interface Rejection {
-  style: ThrottleStyle;
-  code?: number | string;
-  message: string;
-  p95Ms: number;
-  /** p95 of the calls let through in the same phases: what the machine's own delays look like meanwhile. */
-  acceptedP95Ms: number;
-  retryHint: RetryHint | null;
-}
-
-/** Everything the verdict needs, as written to the results JSON. */
-export interface RateFindings {
-  /** The highest rate the step-up was allowed to offer (--max-rate, or the built-in cap). */
-  topRatePerSecond: number;
-  baselineLatencyMs: { p50: number; p95: number };
-  steps: StepSummary[];
-  /**
-   * The limit as a rate: calls let through per second while held above it; for a window or quota (none let
-   * through while held), the burst over the window. Null when neither could be seen.
-   */
-  observedLimitPerSecond: number | null;
-  /** Calls let through before the first refusal, beyond what the sustained limit explains. */
-  burst: number | null;
-  /**
-   * For a window or quota: from the first call it counted to the first call let in again, which is the
-   * window of a sliding window (a fixed window may be longer). Null for a rate limiter.
-   */
-  windowSeconds: number | null;
-  rejection: Rejection | null;
-  recoverySeconds: number | null;
-  recoveryTimeoutSeconds: number;
-  timeoutSeconds: number;
-  exit?: { code: number | null; signal: string | null };
-}
-
-export interface Verdict {
-  pass: boolean;
-  reasons: string[];
+export interface Shot {
+  /** Which of the calls was sent. */
+  call: number;
+  /** When it was sent, in ms since the run began. */
+  sentMs: number;
+  /** Until answered: undefined. */
+  result?: ShotResult;
+  /** Time to the answer in ms (NaN without an answer). */
+  latencyMs: number;
+  /** For a failure that is not throttling: what it said. */
+  note?: string;
+  /** For a throttled answer: what it said. */
+  throttle?: Throttle;
 }
 
 /**
@@ -161,16 +116,6 @@ export function burstBefore(shots: Shot[], ratePerSecond: number | null): { burs
   return { burst: Math.round(best.burst), fromMs: best.fromMs };
 }
 
-export function formatRate(perSecond: number): string {
-  return perSecond >= 10 ? Math.round(perSecond).toLocaleString('en-US') : String(round(perSecond, 1));
-}
-
-/** "2 min", "90 s", "1.5 s": for the recovery timeout in a reason. */
-export function formatWait(seconds: number): string {
-  if (seconds >= 120 && seconds % 60 === 0) return `${seconds / 60} min`;
-  return `${round(seconds, 1)} s`;
-}
-
 export function rateVerdict(f: RateFindings): Verdict {
   const load = f.steps;
   const last = load.at(-1);
@@ -217,9 +162,4 @@ export function rateVerdict(f: RateFindings): Verdict {
     reasons.push(`limiter never recovered within ${formatWait(f.recoveryTimeoutSeconds)}${asked}`);
   }
   return { pass: reasons.length === 0, reasons };
-}
-
-function round(v: number, digits: number): number {
-  const k = 10 ** digits;
-  return Math.round(v * k) / k;
 }

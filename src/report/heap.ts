@@ -1,9 +1,8 @@
 // The lines --heap adds under the verdict: the heap after GC at warm-up and at the end, and what grew.
 // Rendering only: it reads the results, never the server.
-import type { HeapResults } from './heap.js';
-import { formatBytes, MB } from './verdict.js';
+import type { HeapResults } from '../results.js';
+import { count as n, formatBytes, MB } from '../format.js';
 
-const n = (v: number) => Math.round(v).toLocaleString('en-US');
 const mb = (bytes: number) => `${bytes >= 10 * MB ? Math.round(bytes / MB) : (bytes / MB).toFixed(1)} MB`;
 
 export function heapLines(h: HeapResults, decidedBy?: string): string[] {

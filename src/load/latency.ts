@@ -1,18 +1,11 @@
 // Latency without per-request storage: a log-linear histogram (HDR-style, 1/64 relative precision) in a
 // fixed array, so the tester's memory stays flat at a million requests. Written by hand because recording
 // is on the hot path, and the existing HDR packages bring WebAssembly and far more than four percentiles.
+import type { LatencySummary } from '../results.js';
 
 const SUB_BUCKETS = 64;
 const MIN_US = 1; // resolution: one microsecond
 const EXPONENTS = 40; // up to ~2^40 µs, about 12 days
-
-export interface LatencySummary {
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  count: number;
-}
 
 export class Histogram {
   private counts = new Float64Array(EXPONENTS * SUB_BUCKETS);

@@ -3,22 +3,8 @@
 // error in the implementation-defined server range -32000..-32099, or any JSON-RPC error whose message
 // speaks of limits; an isError tool result whose text does; a non-standard `error` object inside `result`
 // that does. Pure functions: an Outcome in, a description out.
-import type { Outcome } from './client.js';
-
-export type ThrottleStyle = 'http' | 'jsonrpc' | 'isError' | 'resultError';
-
-export interface RetryHint {
-  /** Where the server said it: the Retry-After header, a retryAfter field, or the message text. */
-  source: 'Retry-After' | 'retryAfter' | 'text';
-  seconds: number;
-}
-
-export interface Throttle {
-  style: ThrottleStyle;
-  code?: number | string;
-  message: string;
-  hint?: RetryHint;
-}
+import type { Outcome } from '../transport/connection.js';
+import type { RetryHint, Throttle } from '../results.js';
 
 // Whole words where a short word would match inside others ("generate", "unlimited"); "ratelimit" and
 // "RateLimitError" run words together, so that one needs no boundaries.
@@ -109,11 +95,4 @@ function unitSeconds(unit: string | undefined): number {
   if (u.startsWith('m')) return 60;
   if (u.startsWith('h')) return 3600;
   return 1;
-}
-
-/** How a throttle reads on screen: `JSON-RPC -32000 "Rate limit exceeded"`. */
-export function describeThrottle(t: { style: ThrottleStyle; code?: number | string; message: string }): string {
-  const label = { http: 'HTTP 429', jsonrpc: `JSON-RPC ${t.code}`, isError: 'isError', resultError: 'error in result' }[t.style];
-  const code = t.style === 'resultError' && t.code !== undefined ? ` ${t.code}` : '';
-  return `${label}${code} ${JSON.stringify(t.message)}`;
 }

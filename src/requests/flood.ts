@@ -1,8 +1,9 @@
 // The cache test's requests: which properties of each tool's arguments vary, and for every request an
-// argument set never sent before (a counter woven into values the schema accepts, see calls.ts).
+// argument set never sent before (a counter woven into values the schema accepts, see arguments.ts).
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { toolCall, valueFor, whyFixed, type Call } from './calls.js';
-import { CannotRun } from './errors.js';
+import { toolCall, type Call } from './calls.js';
+import { valueFor, whyFixed } from './arguments.js';
+import { CannotRun } from '../errors.js';
 
 type Schema = Record<string, any>;
 

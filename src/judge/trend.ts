@@ -1,4 +1,4 @@
-// Pure statistics: memory floors in, a trend and a pass/fail with plain-sentence reasons out.
+// Pure statistics: memory floors in, a trend and its shape out (flat, rising, levels off, unclear).
 // No clock, no I/O: a recorded series always gives the same verdict.
 //
 // The rule, in plain words: the first part of the run is warm-up (V8 and the SDK grow by tens of MB before
@@ -7,6 +7,7 @@
 // server leaks when that slope is over a per-request budget, the growth it predicts over the run is over a
 // total budget and well above the noise, and the second half of the run still climbs (a cache that fills
 // up and stops is not a leak).
+import type { Shape } from '../results.js';
 
 export interface Point {
   requests: number;
@@ -50,8 +51,6 @@ export const DEFAULT_BUDGETS: Budgets = {
   sawTooth: true,
 };
 
-export type Shape = 'flat' | 'rising' | 'levels off' | 'unclear' | 'too short';
-
 export interface Trend {
   shape: Shape;
   /** Floor at the end of warm-up, and at the end of the run. */
@@ -77,7 +76,7 @@ export interface Trend {
   levelsOffAt?: { bytes: number; requests: number };
 }
 
-export const MB = 1024 * 1024;
+const MB = 1024 * 1024;
 
 export function median(values: number[]): number {
   if (values.length === 0) return 0;
@@ -184,128 +183,4 @@ export function memoryTrend(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS)
   if (over(slope, span) && Math.min(growth, endBytes - base) > Math.max(256 * MB, 0.5 * base)) return { ...judged, shape: 'rising' };
   // Growing, but slowing down, or too little of it to tell: warm-up and a leak look alike here.
   return { ...judged, shape: 'unclear' };
-}
-
-export interface Verdict {
-  pass: boolean;
-  reasons: string[];
-  /** The run could not tell either way (the verdict is then an error, exit 2). */
-  undecided?: boolean;
-}
-
-
-export function formatBytes(bytes: number): string {
-  const abs = Math.abs(bytes);
-  if (abs >= 1024 * MB) return `${(bytes / 1024 / MB).toFixed(1)} GB`;
-  if (abs >= 10 * MB) return `${Math.round(bytes / MB)} MB`;
-  if (abs >= MB) return `${(bytes / MB).toFixed(1)} MB`;
-  if (abs >= 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${Math.round(bytes)} B`;
-}
-
-/**
- * The leak verdict from a trend; crashes, hangs and error floods are judged by the caller. With session
- * churn (a new session every requestsPerSession requests) growth is also told per session, since state kept
- * after a session has ended is the usual leak of HTTP servers.
- */
-export function leakVerdict(trend: Trend, requestsPerSession?: number): Verdict {
-  if (trend.shape === 'rising' && requestsPerSession) {
-    const sessions = Math.round(trend.measuredRequests / requestsPerSession);
-    return {
-      pass: false,
-      reasons: [`memory grows as sessions come and go: ${formatBytes(trend.bytesPerRequest * requestsPerSession)} per session `
-        + `(a new session every ${requestsPerSession.toLocaleString('en-US')} requests; ${formatBytes(trend.bytesPerRequest)} per request) after warm-up, `
-        + `${formatBytes(trend.growth)} over ${sessions.toLocaleString('en-US')} sessions, still rising: ended sessions are not freed, or every request leaks`],
-    };
-  }
-  if (trend.shape === 'rising') {
-    return {
-      pass: false,
-      reasons: [`memory grows with every request: ${formatBytes(trend.bytesPerRequest)} per request after warm-up, `
-        + `${formatBytes(trend.growth)} over ${trend.measuredRequests.toLocaleString('en-US')} requests, still rising`],
-    };
-  }
-  return { pass: true, reasons: [] };
-}
-
-// The cache test. Floods carry a new argument value in every request, so requests are keys: the flood's
-// floors are fitted exactly as the memory test's. Growth per key is only a cache when repeated requests do
-// not grow too: the control phase (one argument set, repeated) measures that per-request growth first.
-
-export interface CacheTrend {
-  flood: Trend;
-  control: Trend;
-  /** The level before the first new key: the lowest floor of the control phase's second half. */
-  before: number;
-  /** Growth per new key beyond what a repeated request grows. */
-  bytesPerKey: number;
-  /** Memory keeps growing but repeated requests grow as fast: a plain leak, not a cache. */
-  plainLeak: boolean;
-  /** Where memory settled, against the level before the first new key, when it rose clearly and stopped. */
-  levelsOffAt?: { bytes: number; keys: number };
-  /** The memory the fitted growth predicts at a million keys. */
-  projectedAtMillionKeys: number;
-}
-
-/** controlFloors: the repeated phase; floodFloors: requests counted from the first new key. */
-export function cacheTrend(controlFloors: Point[], floodFloors: Point[], budgets: Budgets = DEFAULT_BUDGETS): CacheTrend {
-  // The control phase warms the server up; the flood's own settling is judged below from the level before
-  // the first new key, so it needs neither the memory test's 20,000-request warm-up nor its plateau.
-  const control = memoryTrend(controlFloors, budgets);
-  const flood = memoryTrend(floodFloors, { ...budgets, warmupRequests: 0, minPlateauRequests: 0 });
-  const before = controlFloors.length ? lowestLate(controlFloors) : flood.baseline;
-  // The control phase is short, so its growth is not held to the memory test's budgets: it only has to
-  // climb clearly above its own scatter, in its second half too (warm-up growth lies in the first), at half
-  // the flood's rate or more.
-  const controlKeepsUp = control.shape !== 'too short'
-    && Math.min(control.bytesPerRequest, control.lateBytesPerRequest) >= flood.bytesPerRequest / 2
-    && control.growth > 4 * control.noise;
-  const perRequest = control.shape === 'rising' || controlKeepsUp ? Math.max(0, control.bytesPerRequest) : 0;
-  // A negative share per key means nothing: a repeated request grew faster than a new one.
-  const bytesPerKey = Math.max(0, flood.bytesPerRequest - perRequest);
-  const trend: CacheTrend = {
-    flood, control, before, bytesPerKey,
-    plainLeak: flood.shape === 'rising' && controlKeepsUp,
-    projectedAtMillionKeys: before + bytesPerKey * 1e6,
-  };
-  if (flood.shape === 'rising' || flood.shape === 'too short') return trend;
-  // The level the flood settled at, measured from before the first new key, so that a cache filled within
-  // the flood's own warm-up is seen too. New keys alone lift an SDK server without any cache by a few MB
-  // (more garbage of other shapes), so a rise under the memory test's total budget is not called a cache.
-  const rise = lowestLate(floodFloors) - before;
-  if (rise < budgets.totalBytes) return trend;
-  const reached = floodFloors.find((p) => p.bytes >= before + 0.9 * rise) ?? floodFloors[floodFloors.length >> 1];
-  return { ...trend, levelsOffAt: { bytes: rise, keys: reached.requests } };
-}
-
-/**
- * The lowest floor of the second half of a phase: the level it settles at. A cache that evicts large
- * entries makes old garbage, and the heap then saw-tooths over several seconds, longer than a block: only
- * the lowest floors are after a full collection.
- */
-function lowestLate(floors: Point[]): number {
-  return Math.min(...floors.slice(floors.length >> 1).map((p) => p.bytes));
-}
-
-/** Pass/fail for the cache test; rejected is the share of flooded calls the server refused. */
-export function cacheVerdict(c: CacheTrend, rejected: number): Verdict {
-  if (c.flood.shape === 'rising' && c.plainLeak) {
-    return {
-      pass: false,
-      reasons: [`memory grows with every request, new argument values or not: ${formatBytes(c.control.bytesPerRequest)} per request with one repeated argument set, `
-        + `${formatBytes(c.flood.bytesPerRequest)} with new ones: a leak rather than a cache (mcp-hammer memory tests it)`],
-    };
-  }
-  if (c.flood.shape === 'rising') {
-    return { pass: false, reasons: ['unbounded cache: memory grows with every new argument value'] };
-  }
-  if (rejected > 0.5) {
-    return {
-      pass: false,
-      undecided: true,
-      reasons: [`the server rejected most flooded calls (${Math.round(rejected * 100)}%), so its cache was not reached and cannot be judged; `
-        + 'vary arguments it accepts (--vary, --args)'],
-    };
-  }
-  return { pass: true, reasons: [] };
 }

@@ -5,8 +5,9 @@
 // no allocator slack), so it shows a JavaScript leak sooner and more surely; but it cannot see memory
 // that native code or other processes of the tree keep, which the process memory does. So the run fails when either signal
 // keeps rising, and the results say which one did.
-import { cacheTrend, DEFAULT_BUDGETS, memoryTrend, type Budgets, type CacheTrend, type Point, type Trend } from './verdict.js';
-import type { Results } from './report.js';
+import { DEFAULT_BUDGETS, memoryTrend, type Budgets, type Point, type Trend } from './trend.js';
+import { cacheTrend, type CacheTrend } from './cache.js';
+import type { Judged } from './run.js';
 
 export type Signal = 'process memory' | 'heap after GC' | 'both';
 
@@ -43,13 +44,18 @@ export function chooseSignal(memory: Trend, heap: Trend | null): { trend: Trend;
   return memoryRises ? { trend: memory, decidedBy: 'process memory' } : { trend: heap, decidedBy: 'heap after GC' };
 }
 
-/** Records the deciding signal and, where the two disagree, says what that means. */
-export function noteSignal(results: Results, decidedBy: Signal, heap: Trend | null): void {
-  if (results.memory) results.memory.decidedBy = decidedBy;
-  if (results.verdict !== 'fail' || !results.reasons.length) return;
+/**
+ * The verdict's first reason, told which signal showed the leak where the two disagree. exited: the
+ * server exited, so a flat heap says nothing about where the growth was.
+ */
+export function withSignal(judged: Judged, decidedBy: Signal, heap: Trend | null, exited: boolean): Judged {
+  if (judged.verdict !== 'fail' || !judged.reasons.length) return judged;
+  const [first, ...rest] = judged.reasons;
   if (decidedBy === 'heap after GC') {
-    results.reasons[0] += ' (the JavaScript heap after forced GCs; the process memory alone did not show it)';
-  } else if (decidedBy === 'process memory' && heap && heap.shape !== 'too short' && !results.server.exit) {
-    results.reasons[0] += '; the JavaScript heap and its Buffers stayed flat, so the growth is outside them (native code, other processes)';
+    return { ...judged, reasons: [`${first} (the JavaScript heap after forced GCs; the process memory alone did not show it)`, ...rest] };
   }
+  if (decidedBy === 'process memory' && heap && heap.shape !== 'too short' && !exited) {
+    return { ...judged, reasons: [`${first}; the JavaScript heap and its Buffers stayed flat, so the growth is outside them (native code, other processes)`, ...rest] };
+  }
+  return judged;
 }

@@ -3,11 +3,13 @@
 // What is measured is a process tree, as for stdio; a server mcp-hammer did not start is never signalled.
 import { connect } from 'node:net';
 import { validateHeaderName, validateHeaderValue } from 'node:http';
-import { CannotRun, Interrupted } from './errors.js';
-import { connectHttp, type HttpConnection } from './http.js';
-import { processMemory } from './memory.js';
-import { describeExit, rememberTree, running, startServer, type Exit, type ServerProcess } from './server.js';
-import { handshake, type ServerInfo } from './session.js';
+import { CannotRun, Interrupted } from '../errors.js';
+import type { HttpConnection } from '../transport/http.js';
+import { connectStreamable } from '../transport/streamable.js';
+import { connectSse } from '../transport/sse.js';
+import { handshake, type ServerInfo } from '../transport/handshake.js';
+import { noServer, rememberTree, running, startServer, watchedServer, type ServerProcess } from './process.js';
+import { describeExit } from '../format.js';
 
 export interface RemoteOptions {
   url: string;
@@ -92,7 +94,7 @@ export async function openRemote(command: string, args: string[], o: RemoteOptio
     server.child!.stdout!.resume();
     running.add(server);
   } else {
-    server = o.pid === undefined ? notStarted() : await watched(o.pid);
+    server = o.pid === undefined ? noServer() : await watchedServer(o.pid);
     running.add(server);
   }
   let conn: HttpConnection | undefined;
@@ -102,7 +104,7 @@ export async function openRemote(command: string, args: string[], o: RemoteOptio
     const info = await Promise.race([
       (async () => {
         if (command) await listening(url, deadline, o.startupMs, () => server.exit() !== undefined);
-        conn = await connectHttp({ url, sse: o.sse, headers, requestsPerSession: o.requestsPerSession, timeoutMs: Math.max(1000, deadline - Date.now()) });
+        conn = await (o.sse ? connectSse : connectStreamable)({ url, headers, requestsPerSession: o.requestsPerSession, timeoutMs: Math.max(1000, deadline - Date.now()) });
         server.exited.then(() => conn!.close());
         try {
           return await handshake(conn);
@@ -164,41 +166,5 @@ async function listening(url: URL, deadline: number, startupMs: number, exited: 
     if (exited()) return new Promise(() => {}); // the exit is reported by the race in openRemote
     if (Date.now() > deadline) throw new CannotRun(`nothing answered at ${url.host} within ${startupMs / 1000} s of starting the server: does it listen there? (--startup-timeout to wait longer)`);
     await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A process mcp-hammer did not start: its memory is read, its exit noticed, and it is never signalled. */
-async function watched(pid: number): Promise<ServerProcess> {
-  if (!alive(pid)) throw new CannotRun(`no process with pid ${pid} is running (--pid)`);
-  if (!(await processMemory(pid))) throw new CannotRun(`cannot read the memory of process ${pid} (--pid): is it another user's?`);
-  let exit: Exit | undefined;
-  const exited = new Promise<Exit>((resolve) => {
-    const poll = setInterval(() => {
-      if (alive(pid)) return;
-      clearInterval(poll);
-      // Not our child, so its exit code cannot be known.
-      exit = { code: null, signal: null };
-      resolve(exit);
-    }, 250);
-    poll.unref();
-  });
-  return {
-    pid, owned: false, exited, exit: () => exit, stderrTail: () => [], knownPids: new Set([pid]), stop: async () => {},
-  };
-}
-
-/** No process at all (--url alone): nothing to measure, nothing to end. */
-function notStarted(): ServerProcess {
-  return {
-    pid: 0, owned: false, exited: new Promise(() => {}), exit: () => undefined, stderrTail: () => [], knownPids: new Set(), stop: async () => {},
-  };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

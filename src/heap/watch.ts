@@ -17,35 +17,11 @@
 // The costly parts (tracking, snapshots) stay out of the measured run.
 import { connectInspector, loopbackAddress, type Inspector } from './inspector.js';
 import { snapshotParser, type Snapshot } from './snapshot.js';
-import { heapGrowth, highestObjectId, type Growth } from './growth.js';
-import { hammer } from './hammer.js';
-import type { Call } from './calls.js';
-import type { Target } from './server.js';
-
-export interface HeapGrowth extends Growth {
-  perRequest: number;
-}
-
-/** What --heap leaves in the results JSON, as `heap`. */
-export interface HeapResults {
-  /** The process whose heap was watched. */
-  pid?: number;
-  signal: string;
-  /** The heap after a forced GC when the baseline snapshot was taken, and after the probe. */
-  baseline?: { requests: number; bytes: number };
-  end?: { requests: number; bytes: number };
-  /** [requests, heap bytes after a forced GC] at block boundaries. */
-  series: [number, number][];
-  /** Requests of the probe after the run (allocation tracking on; not counted in the test's requests). */
-  probeRequests: number;
-  /** Objects new since the baseline and still alive, largest first; groups under minBytes left out. */
-  growth: HeapGrowth[];
-  minBytes: number;
-  /** Time the server spent paused for mcp-hammer: snapshots, forced GCs, and the probe's length. */
-  seconds: { snapshots: number; gc: number; probe: number };
-  /** Why heap profiling stopped short, when it did. */
-  problem?: string;
-}
+import { heapGrowth, highestObjectId } from './diff.js';
+import type { HeapResults } from '../results.js';
+import { hammer } from '../load/closedloop.js';
+import type { Call } from '../requests/calls.js';
+import type { Target } from '../server/open.js';
 
 /** Below this a group of new objects is noise (a clean SDK server leaves well under it; see the tests). */
 export const MIN_GROWTH_BYTES = 256 * 1024;
@@ -125,15 +101,6 @@ export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
     }
   };
 
-  const cpuOf = async (inspector: Inspector): Promise<{ pid: number; cpu: number }> => {
-    const r = await inspector.send('Runtime.evaluate', {
-      expression: '(() => { const u = process.cpuUsage(); return [process.pid, u.user + u.system]; })()',
-      returnByValue: true,
-    }, 5000);
-    const [pid, cpu] = r.result.value as [number, number];
-    return { pid, cpu };
-  };
-
   const choose = async () => {
     if (candidates.length > 1) {
       await Promise.all(candidates.map(async (c) => {
@@ -155,28 +122,20 @@ export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
 
   const heapAfterGc = async (inspector: Inspector): Promise<number> => {
     const t = performance.now();
-    await inspector.send('HeapProfiler.collectGarbage', {}, 60_000);
-    gcMs += performance.now() - t;
-    // The memory of ArrayBuffers (Buffers) lies outside the JavaScript heap, but is kept alive by it: a
-    // Buffer kept per call must count, or this signal would call such a leak flat.
-    const r = await inspector.send('Runtime.evaluate', {
-      expression: '(() => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; })()', returnByValue: true,
-    }, 10_000);
-    return r.result.value as number;
+    try {
+      return await collectAndMeasure(inspector);
+    } finally {
+      gcMs += performance.now() - t;
+    }
   };
 
   const snapshot = async (inspector: Inspector): Promise<Snapshot> => {
     const t = performance.now();
-    const parser = snapshotParser();
-    const off = inspector.on('HeapProfiler.addHeapSnapshotChunk', (p) => parser.write(p.chunk));
     try {
-      // A large heap takes long to write out; the server is paused meanwhile, and nothing else waits.
-      await inspector.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, 300_000);
+      return await takeSnapshot(inspector);
     } finally {
-      off();
       snapshotMs += performance.now() - t;
     }
-    return parser.end();
   };
 
   return {
@@ -186,19 +145,7 @@ export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
     },
 
     async attach() {
-      const found = await Promise.all(urls.map(async (url) => {
-        try {
-          const inspector = await connectInspector(url, 2000);
-          try {
-            return { url, inspector, ...(await cpuOf(inspector)) };
-          } catch {
-            inspector.close();
-          }
-        } catch {
-          // a process that has gone, or an inspector that does not answer
-        }
-        return null;
-      }));
+      const found = await Promise.all(urls.map(attachTo));
       candidates = found.filter((c): c is Candidate => c !== null);
       if (candidates.length === 0) {
         results.problem = 'no Node.js process in the server tree opened an inspector';
@@ -232,38 +179,9 @@ export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
       }
       const inspector = chosen.inspector;
       try {
-        // Allocation stacks are kept by address. V8 moves a stack along with its object only while the
-        // object has no snapshot id, and while tracking, the inspector numbers every live object after a
-        // full GC every 50 ms: an object that compaction moves after that loses its stack. Most did
-        // (measured: all but a few dozen of ~450 tracked arrays, in most runs). Without compaction
-        // nothing that survived a full GC moves again; the server is ended after the probe, so it may run
-        // its last seconds so. The flag is set through the inspector console's require, as Node offers it.
-        await inspector.send('Runtime.evaluate', { expression: "require('v8').setFlagsFromString('--no-compact')", includeCommandLineAPI: true });
-        // Precise call counting drops optimised code and keeps V8 from optimising again while it is on,
-        // which gives inlined functions back their own frames in allocation stacks.
-        await inspector.send('Profiler.enable');
-        await inspector.send('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
-        // For the same reason an older object that a GC moves onto the place of a dead tracked one takes
-        // its stack: only objects numbered after tracking began are asked where they come from. Tracking numbers every live object as it starts; an object made just after
-        // gets the next number.
-        await inspector.send('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
-        const fresh = await inspector.send('Runtime.evaluate', { expression: '({})', objectGroup: 'mcp-hammer' });
-        const trackedSince = Number((await inspector.send('HeapProfiler.getHeapObjectId', { objectId: fresh.result.objectId })).heapSnapshotObjectId);
-        await inspector.send('Runtime.releaseObjectGroup', { objectGroup: 'mcp-hammer' });
+        const trackedSince = await trackAllocations(inspector);
         const t = performance.now();
-        const probe = await hammer({
-          conn: o.target.conn,
-          callFor: (i) => o.callFor(o.requests + i),
-          concurrency: o.concurrency,
-          maxRequests: probeRequests(o.requests - results.baseline!.requests),
-          maxSeconds: 5,
-          timeoutMs: o.timeoutMs,
-          blockMs: 6000,
-          sampleMs: 1000,
-          sampler: async () => ({ anon: 0, rss: 0, pids: [] }),
-          signal: o.signal,
-          serverExited: o.target.server.exited,
-        });
+        const probe = await probeLoad(o, probeRequests(o.requests - results.baseline!.requests));
         results.seconds.probe = round((performance.now() - t) / 1000);
         results.probeRequests = probe.requests;
         if (probe.stopReason !== 'done') {
@@ -304,4 +222,94 @@ function probeRequests(measured: number): number {
 
 function round(v: number): number {
   return Math.round(v * 100) / 100;
+}
+
+/** A forced full GC, then the heap and the ArrayBuffers it keeps. */
+async function collectAndMeasure(inspector: Inspector): Promise<number> {
+  await inspector.send('HeapProfiler.collectGarbage', {}, 60_000);
+  // The memory of ArrayBuffers (Buffers) lies outside the JavaScript heap, but is kept alive by it: a
+  // Buffer kept per call must count, or this signal would call such a leak flat.
+  const r = await inspector.send('Runtime.evaluate', {
+    expression: '(() => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; })()', returnByValue: true,
+  }, 10_000);
+  return r.result.value as number;
+}
+
+async function takeSnapshot(inspector: Inspector): Promise<Snapshot> {
+  const parser = snapshotParser();
+  const off = inspector.on('HeapProfiler.addHeapSnapshotChunk', (p) => parser.write(p.chunk));
+  try {
+    // A large heap takes long to write out; the server is paused meanwhile, and nothing else waits.
+    await inspector.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false }, 300_000);
+  } finally {
+    off();
+  }
+  return parser.end();
+}
+
+async function cpuOf(inspector: Inspector): Promise<{ pid: number; cpu: number }> {
+  const r = await inspector.send('Runtime.evaluate', {
+    expression: '(() => { const u = process.cpuUsage(); return [process.pid, u.user + u.system]; })()',
+    returnByValue: true,
+  }, 5000);
+  const [pid, cpu] = r.result.value as [number, number];
+  return { pid, cpu };
+}
+
+/**
+ * Turn allocation tracking on, so that the probe's objects carry the stack that allocated them; returns
+ * the first object id numbered after tracking began.
+ */
+async function trackAllocations(inspector: Inspector): Promise<number> {
+  // Allocation stacks are kept by address. V8 moves a stack along with its object only while the
+  // object has no snapshot id, and while tracking, the inspector numbers every live object after a
+  // full GC every 50 ms: an object that compaction moves after that loses its stack. Most did
+  // (measured: all but a few dozen of ~450 tracked arrays, in most runs). Without compaction
+  // nothing that survived a full GC moves again; the server is ended after the probe, so it may run
+  // its last seconds so. The flag is set through the inspector console's require, as Node offers it.
+  await inspector.send('Runtime.evaluate', { expression: "require('v8').setFlagsFromString('--no-compact')", includeCommandLineAPI: true });
+  // Precise call counting drops optimised code and keeps V8 from optimising again while it is on,
+  // which gives inlined functions back their own frames in allocation stacks.
+  await inspector.send('Profiler.enable');
+  await inspector.send('Profiler.startPreciseCoverage', { callCount: true, detailed: false });
+  // For the same reason an older object that a GC moves onto the place of a dead tracked one takes
+  // its stack: only objects numbered after tracking began are asked where they come from. Tracking numbers every live object as it starts; an object made just after
+  // gets the next number.
+  await inspector.send('HeapProfiler.startTrackingHeapObjects', { trackAllocations: true });
+  const fresh = await inspector.send('Runtime.evaluate', { expression: '({})', objectGroup: 'mcp-hammer' });
+  const trackedSince = Number((await inspector.send('HeapProfiler.getHeapObjectId', { objectId: fresh.result.objectId })).heapSnapshotObjectId);
+  await inspector.send('Runtime.releaseObjectGroup', { objectGroup: 'mcp-hammer' });
+  return trackedSince;
+}
+
+/** The probe: the run's requests again, for a few seconds, with allocation tracking on. */
+function probeLoad(o: ProbeOptions, maxRequests: number) {
+  return hammer({
+    conn: o.target.conn,
+    callFor: (i) => o.callFor(o.requests + i),
+    concurrency: o.concurrency,
+    maxRequests,
+    maxSeconds: 5,
+    timeoutMs: o.timeoutMs,
+    blockMs: 6000,
+    sampleMs: 1000,
+    sampler: async () => ({ anon: 0, rss: 0, pids: [] }),
+    signal: o.signal,
+    serverExited: o.target.server.exited,
+  });
+}
+
+/** Connect to one inspector and read its process's CPU time; null for a process gone or not answering. */
+async function attachTo(url: string): Promise<Candidate | null> {
+  try {
+    const inspector = await connectInspector(url, 2000);
+    try {
+      return { url, inspector, ...(await cpuOf(inspector)) };
+    } catch {
+      inspector.close();
+    }
+  } catch {
+    // a process that has gone, or an inspector that does not answer
+  }
+  return null;
 }

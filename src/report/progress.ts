@@ -1,0 +1,79 @@
+// What the user sees while a run goes on, on stderr: what is about to be tested, a live progress line, and
+// the rate limit test's steps. The stress tests say what happens through the RunContext; this is where it
+// is written.
+import type { Progress } from '../load/closedloop.js';
+import type { Results, StepSummary } from '../results.js';
+import { count as n, formatRate, wholeMB as mb } from '../format.js';
+
+export interface ProgressLine {
+  update(p: Progress): void;
+  done(): void;
+}
+
+/** Live progress: one rewritten line on a terminal, a line every ~10% elsewhere. */
+export function progressPrinter(stream: NodeJS.WriteStream, label: string): ProgressLine {
+  const tty = Boolean(stream.isTTY);
+  let lastTenth = -1;
+  let lastRequests = 0;
+  let lastSeconds = 0;
+  let drawn = false;
+  return {
+    update(p) {
+      const rate = p.seconds > lastSeconds ? (p.requests - lastRequests) / (p.seconds - lastSeconds) : 0;
+      lastRequests = p.requests;
+      lastSeconds = p.seconds;
+      // Built only when shown: off a terminal that is once per tenth of the run.
+      const line = () => `${label}: ${n(p.requests)} requests  ${n(rate)} req/s  ${mb(p.bytes)}  ${Math.round(p.fraction * 100)}%`;
+      if (tty) {
+        stream.write(`\r\x1b[K${line()}`);
+        drawn = true;
+      } else {
+        const tenth = Math.floor(p.fraction * 10);
+        if (tenth > lastTenth) {
+          lastTenth = tenth;
+          stream.write(line() + '\n');
+        }
+      }
+    },
+    done() {
+      if (tty && drawn) stream.write('\r\x1b[K');
+    },
+  };
+}
+
+/** Before the load: which server, what will be called, how; and the notices gathered so far. */
+export function announcement(o: { example: boolean; test: string }, results: Results, plan: string[]): string {
+  const lines: string[] = [];
+  if (o.example) {
+    lines.push('No server command given: testing the bundled example time server.', `To test your own: mcp-hammer ${o.test} -- node dist/index.js`);
+  }
+  const what = results.calls.map((c) => c.tool ?? c.method).join(', ');
+  const [first, ...rest] = plan;
+  lines.push(`${results.server.name ?? 'server'} ${results.server.version ?? ''}: calling ${what}${first}`, ...rest);
+  for (const w of results.warnings) lines.push(`Notice: ${w}`);
+  return lines.join('\n') + '\n';
+}
+
+/** The plan of a memory or cache run: concurrency, its length, and over HTTP where and how. */
+export function loadPlan(o: { concurrency: number; requests?: number; durationSeconds?: number; sse: boolean; requestsPerSession?: number },
+  results: Results): string[] {
+  const limit = [o.requests && `${o.requests.toLocaleString('en-US')} requests`, o.durationSeconds && `${o.durationSeconds} s`].filter(Boolean).join(' or ');
+  const plan = [`, ${o.concurrency} in flight, ${limit}`];
+  if (results.server.url) {
+    plan.push(`over ${o.sse ? 'HTTP+SSE' : 'Streamable HTTP'} at ${results.server.url}`
+      + `${o.requestsPerSession ? `, a new session every ${o.requestsPerSession.toLocaleString('en-US')} requests` : ', one session'}`);
+  }
+  return plan;
+}
+
+/** The plan of a rate limit run: the ladder of rates. */
+export function ratePlan(baseRate: number, top: number): string[] {
+  return [`; ${formatRate(baseRate)} req/s, then doubling up to ${formatRate(top)} req/s until calls are refused`];
+}
+
+/** One phase of the rate limit test, as it ends. */
+export function stepLine(kind: string, rate: number, step: StepSummary): string {
+  return `  ${kind.padEnd(8)} ${formatRate(rate).padStart(6)} req/s: ${step.sent} sent, ${step.ok} ok`
+    + `${step.throttled ? `, ${step.throttled} throttled` : ''}${step.errors ? `, ${step.errors} failed` : ''}`
+    + `${step.unanswered ? `, ${step.unanswered} unanswered` : ''}, p95 ${step.latencyMs.p95.toFixed(1)} ms`;
+}

@@ -1,0 +1,315 @@
+// Messages POSTed to an MCP server over HTTP and their answers read back, for Streamable HTTP and legacy
+// HTTP+SSE alike: the state of one HTTP connection, the requests in flight, the answers (JSON or an event
+// stream) matched to them, failures below MCP turned into outcomes, and sessions taken out of use.
+import http from 'node:http';
+import https from 'node:https';
+import {
+  countNonJson, fromServer, requestJson, CLOSED,
+  type ConnectionStats, type Done, type InFlight, type Message,
+} from './connection.js';
+import type { SessionStats } from '../results.js';
+import { eventReader } from './eventstream.js';
+import { bodyText, networkProblem, statusProblem, typeProblem, UNREACHABLE } from './httperrors.js';
+
+export interface Session {
+  id?: string;
+  /** Options for POSTing a message: the path (legacy: the one the endpoint event named) and the headers. */
+  post: http.RequestOptions;
+  used: number;
+  inFlight: number;
+  /** Its initialize was answered. */
+  opened: boolean;
+  /** The server ended it (404 for its id, or its stream closed): the next request opens another. */
+  lost: boolean;
+  /** No new requests (its budget is spent, or it could not be opened); ended when its last one is answered. */
+  retired: boolean;
+  ended: boolean;
+  /** Legacy: the GET request whose answer is the event stream. */
+  stream?: http.ClientRequest;
+}
+
+export interface Pending {
+  done: Done;
+  sentAt: number;
+  session: Session;
+  req?: http.ClientRequest;
+  init: boolean;
+}
+
+export interface Waiting {
+  method: string;
+  paramsJson?: string;
+  done: Done;
+}
+
+/** What a transport does its own way. */
+export interface Flavour {
+  sse: boolean;
+  /** A new session, ready for its initialize (legacy: once its event stream has said where to post). */
+  open(h: Http): Session | Promise<Session>;
+  /** Streamable HTTP: the session id an answer to initialize carries. */
+  sessionId?(res: http.IncomingMessage): string | undefined;
+  /** Legacy: answers come on the session's event stream, the POST only says it was accepted. */
+  answersOnStream: boolean;
+  /** The initialize of session s was answered. */
+  started(h: Http, s: Session, msg: Message): void;
+  /** End a session that has been taken out of use (DELETE, or close its stream). */
+  end(h: Http, s: Session): void;
+}
+
+/** One HTTP connection's state, shared by the functions below and the flavour's. */
+export interface Http {
+  url: URL;
+  flavour: Flavour;
+  lib: typeof http | typeof https;
+  agent: http.Agent;
+  base: { agent: http.Agent; hostname: string; port: string | number };
+  userHeaders: Record<string, string>;
+  headerNames: string[];
+  now: () => number;
+  onServerRequest: (method: string) => unknown;
+  pending: InFlight<Pending>;
+  stats: ConnectionStats;
+  sessions: SessionStats;
+  statusInfo: Map<number, { status: number }>;
+  live: Set<Session>;
+  /** DELETEs on their way: end() waits for them (briefly). */
+  ending: Set<Promise<void>>;
+  waiting: Waiting[];
+  opening: Promise<void> | null;
+  initParams?: string;
+  firstProblem?: string;
+  nextId: number;
+  timeoutMs: number;
+  requestsPerSession?: number;
+  current: Session;
+}
+
+export const ACCEPT = 'application/json, text/event-stream';
+
+export function newSession(h: Http, path: string): Session {
+  const s: Session = {
+    post: { ...h.base, path, method: 'POST', headers: { ...h.userHeaders, 'content-type': 'application/json', accept: ACCEPT } },
+    used: 0, inFlight: 0, opened: false, lost: false, retired: false, ended: false,
+  };
+  h.live.add(s);
+  return s;
+}
+
+export function problem(h: Http, text: string): void {
+  h.firstProblem ??= text;
+}
+
+// ---- sending ----
+
+export function post(h: Http, s: Session, id: number | undefined, body: string, retried = false): void {
+  const req = h.lib.request(s.post, (res) => answered(h, res, s, id, req));
+  req.on('error', (err) => failed(h, err, req, s, id, body, retried));
+  if (id !== undefined) h.pending.table.get(id)!.req = req;
+  req.end(body);
+}
+
+export function sendRequest(h: Http, s: Session, method: string, paramsJson: string | undefined, init: boolean, done: Done): void {
+  const id = h.nextId++;
+  if (!init) s.used++;
+  s.inFlight++;
+  h.pending.table.set(id, { done, sentAt: h.now(), session: s, init });
+  post(h, s, id, requestJson(id, method, paramsJson));
+}
+
+// ---- answers ----
+
+export function settle(h: Http, p: Pending): void {
+  p.session.inFlight--;
+  if (p.session.retired && p.session.inFlight === 0) endSession(h, p.session);
+}
+
+/** Fail one request with a synthesized JSON-RPC error carrying the HTTP status (0: no HTTP answer). */
+function fail(h: Http, id: number, status: number, text: string, retryAfter?: string): void {
+  const p = h.pending.table.get(id);
+  if (!p) return;
+  h.pending.table.delete(id);
+  settle(h, p);
+  p.done({
+    kind: 'answer',
+    message: { jsonrpc: '2.0', id, error: { code: status, message: text } },
+    latencyMs: h.now() - p.sentAt,
+    http: retryAfter === undefined ? { status } : { status, retryAfter },
+  });
+}
+
+function handle(h: Http, msg: Message, s: Session, status: number): void {
+  if (msg.method !== undefined) {
+    const reply = fromServer(msg, h.stats, h.onServerRequest);
+    if (reply) post(h, s, undefined, reply);
+    return;
+  }
+  const p = typeof msg.id === 'number' ? h.pending.table.get(msg.id) : undefined;
+  if (!p) {
+    h.stats.unknownIds++;
+    return;
+  }
+  h.pending.table.delete(msg.id as number);
+  if (p.init && !msg.error) {
+    p.session.opened = true;
+    h.sessions.opened++;
+    h.flavour.started(h, p.session, msg);
+  }
+  settle(h, p);
+  let info = h.statusInfo.get(status);
+  if (!info) h.statusInfo.set(status, (info = Object.freeze({ status })));
+  p.done({ kind: 'answer', message: msg, latencyMs: h.now() - p.sentAt, http: info });
+}
+
+/** One body or event: a message, or (Streamable HTTP allows it) an array of them. */
+export function receive(h: Http, text: string, s: Session, status: number): void {
+  if (text.length > h.stats.largestMessage) h.stats.largestMessage = text.length;
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    msg = undefined;
+  }
+  if (Array.isArray(msg)) {
+    for (const m of msg) if (m && typeof m === 'object') handle(h, m, s, status);
+  } else if (msg && typeof msg === 'object') {
+    handle(h, msg as Message, s, status);
+  } else if (text.trim()) {
+    countNonJson(h.stats, text);
+  }
+}
+
+function answered(h: Http, res: http.IncomingMessage, s: Session, id: number | undefined, req: http.ClientRequest): void {
+  const status = res.statusCode ?? 0;
+  if (id === undefined) {
+    // A notification or a reply to the server: 202 expected, nothing to wait for.
+    res.resume();
+    return;
+  }
+  const p = h.pending.table.get(id);
+  if (!p || p.req !== req) {
+    res.resume(); // timed out meanwhile
+    return;
+  }
+  if (p.init) {
+    const sid = h.flavour.sessionId?.(res);
+    if (sid) s.id = sid;
+  }
+  const sse = h.flavour.sse;
+  const type = res.headers['content-type'] ?? '';
+  if (status < 200 || status > 299) {
+    readText(res, (text) => {
+      // A 404 for a request that carried a session id: the server has ended the session.
+      if (status === 404 && s.opened) markLost(h, s);
+      const said = bodyText(text);
+      problem(h, statusProblem(h.url, status, said, { sse, method: 'POST', headerNames: h.headerNames }));
+      fail(h, id, status, `${http.STATUS_CODES[status] ?? 'HTTP error'}${said ? `: ${said}` : ''}`, header(res, 'retry-after'));
+    });
+    return;
+  }
+  if (h.flavour.answersOnStream) {
+    res.resume(); // accepted; the answer comes on the event stream
+    return;
+  }
+  // 'close' follows 'end', and also comes alone when the answer is cut off; either way a request still
+  // waiting then has had all the answer it will get. (An 'error' on the answer is followed by 'close'.)
+  res.on('error', ignore);
+  if (type.startsWith('text/event-stream')) {
+    res.setEncoding('utf8');
+    res.on('data', eventReader((e) => { if (e.event === 'message') receive(h, e.data, s, status); }));
+    res.on('close', () => unanswered(h, id, req, 'the event stream ended without the answer'));
+    return;
+  }
+  if (type.startsWith('application/json')) {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => receive(h, chunks.length === 1 ? chunks[0].toString() : Buffer.concat(chunks).toString(), s, status));
+    res.on('close', () => unanswered(h, id, req, 'the HTTP answer held no answer to the request'));
+    return;
+  }
+  readText(res, () => {
+    problem(h, typeProblem(h.url, type, { sse }));
+    fail(h, id, 0, `an answer of content type ${type || 'none'}, not JSON or an event stream`);
+  });
+}
+
+function unanswered(h: Http, id: number, req: http.ClientRequest, text: string): void {
+  if (h.pending.table.get(id)?.req === req) fail(h, id, 0, text);
+}
+
+function failed(h: Http, err: NodeJS.ErrnoException, req: http.ClientRequest, s: Session, id: number | undefined, body: string, retried: boolean): void {
+  if (h.pending.closed()) return;
+  if (id === undefined) {
+    if (UNREACHABLE.has(err.code ?? '')) lose(h, err);
+    return;
+  }
+  const p = h.pending.table.get(id);
+  if (!p || p.req !== req) return; // timed out: the sweeper destroyed it
+  // A kept-alive socket the server closed just as we reused it: the request never reached the server
+  // (the case Node documents req.reusedSocket for), so it is sent once more on a fresh socket.
+  if (!retried && req.reusedSocket && err.code === 'ECONNRESET') {
+    post(h, s, id, body, true);
+    return;
+  }
+  problem(h, networkProblem(h.url, err));
+  if (UNREACHABLE.has(err.code ?? '')) lose(h, err);
+  else fail(h, id, 0, `no HTTP answer (${err.code ?? err.message})`);
+}
+
+/** Nothing listens any more (or never did): every request would fail, so the connection is closed. */
+export function lose(h: Http, err: NodeJS.ErrnoException): void {
+  problem(h, networkProblem(h.url, err));
+  close(h);
+}
+
+/** Fail every request still owed an answer on session s. */
+export function failSession(h: Http, s: Session, text: string): void {
+  for (const [id, p] of h.pending.table) if (p.session === s) fail(h, id, 0, text);
+}
+
+export function close(h: Http): void {
+  if (!h.pending.close()) return;
+  for (const w of h.waiting) w.done(CLOSED);
+  h.waiting = [];
+  for (const s of h.live) s.stream?.destroy();
+  h.agent.destroy();
+}
+
+// ---- sessions taken out of use ----
+
+export function markLost(h: Http, s: Session): void {
+  if (s.lost || s.ended) return;
+  s.lost = true;
+  h.sessions.lost++;
+}
+
+export function retire(h: Http, s: Session): void {
+  if (s.retired) return;
+  s.retired = true;
+  if (s.inFlight === 0) endSession(h, s);
+}
+
+export function endSession(h: Http, s: Session): void {
+  if (s.ended) return;
+  s.ended = true;
+  h.live.delete(s);
+  h.flavour.end(h, s);
+}
+
+// ---- small things ----
+
+export function ignore(): void {}
+
+function header(res: http.IncomingMessage, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** The body of an answer that is not a message (an error page), up to 64 KB. */
+export function readText(res: http.IncomingMessage, done: (text: string) => void): void {
+  let text = '';
+  res.setEncoding('utf8');
+  res.on('data', (t: string) => { if (text.length < 65536) text += t; });
+  res.on('end', () => done(text));
+  res.on('error', () => done(text));
+}
