@@ -23,7 +23,11 @@ Options:
   --tool <name>            tool to call, repeatable (default: every tool annotated readOnlyHint: true)
   --args <json>            arguments for --tool (default: generated from the tool's inputSchema)
   --requests <n>           stop after n requests
-  --duration <time>        stop after a time, e.g. 90s, 5m (default 30s; with --requests, whichever first)
+  --duration <time>        stop after a time, e.g. 90s, 5m (default: when the verdict is decided; with
+                           --requests, whichever first)
+  --max-duration <time>    without --duration or --requests: the longest a run may take to decide (default 5m)
+  --leak-size <size>       memory and cache: the smallest leak a PASS must rule out, per request (or per key),
+                           e.g. 256, 4KB (default 1KB; with --requests-per-session also 16 KB per session)
   --concurrency <n>        requests in flight (default 16)
   --timeout <time>         per-request timeout (default 10s)
   --startup-timeout <time> time for the server to finish the MCP handshake (default 30s)
@@ -61,7 +65,12 @@ export interface Options {
   tools: string[];
   toolArgs: string[];
   requests?: number;
+  /** The run's length as the user set it; without it and --requests, the run lasts until decided. */
   durationSeconds?: number;
+  /** The cap on a run that lasts until decided. */
+  maxDurationSeconds: number;
+  /** The smallest leak per request (per key, in the cache test) a PASS must rule out. */
+  leakBytesPerRequest: number;
   concurrency: number;
   timeoutMs: number;
   startupMs: number;
@@ -92,7 +101,7 @@ export interface RunContext {
 }
 
 const DEFAULTS = {
-  duration: '30s', concurrency: '16', timeout: '10s', 'startup-timeout': '30s', out: 'results', 'recovery-timeout': '2m',
+  'max-duration': '5m', 'leak-size': '1KB', concurrency: '16', timeout: '10s', 'startup-timeout': '30s', out: 'results', 'recovery-timeout': '2m',
 };
 
 /** "90s", "5m", "1h", "500ms" or a bare number of seconds, in milliseconds. */
@@ -101,6 +110,15 @@ export function parseDuration(text: string, name: string): number {
   const ms = m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms'] : NaN;
   if (!(ms > 0)) throw new CannotRun(`--${name} must be a time such as 90s, 5m or 500ms (got '${text}')`);
   return ms;
+}
+
+/** "1KB", "512", "2.5 MB" (K and M count in 1024s), in bytes. */
+export function parseSize(text: string, name: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib)?$/i.exec(text.trim());
+  const unit = (m?.[2] ?? 'b').toLowerCase()[0];
+  const bytes = m ? Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 * 1024 : 1) : NaN;
+  if (!(bytes >= 1)) throw new CannotRun(`--${name} must be a size such as 256, 1KB or 4KB (got '${text}')`);
+  return bytes;
 }
 
 function parseCount(text: string, name: string): number {
@@ -125,6 +143,8 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
         args: { type: 'string', multiple: true, default: [] },
         requests: { type: 'string' },
         duration: { type: 'string' },
+        'max-duration': { type: 'string', default: DEFAULTS['max-duration'] },
+        'leak-size': { type: 'string', default: DEFAULTS['leak-size'] },
         concurrency: { type: 'string', default: DEFAULTS.concurrency },
         timeout: { type: 'string', default: DEFAULTS.timeout },
         'startup-timeout': { type: 'string', default: DEFAULTS['startup-timeout'] },
@@ -155,8 +175,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
   if (extra.length) throw new CannotRun(`unexpected argument '${extra[0]}'; put the server command after --, e.g. mcp-hammer ${test} -- node server.js`);
   if (v.heap && test === 'ratelimit') throw new CannotRun('--heap works with the memory and cache tests, not ratelimit');
   const requests = v.requests === undefined ? undefined : parseCount(v.requests, 'requests');
-  const durationMs = v.duration === undefined ? (requests === undefined ? parseDuration(DEFAULTS.duration, 'duration') : undefined)
-    : parseDuration(v.duration, 'duration');
+  const durationMs = v.duration === undefined ? undefined : parseDuration(v.duration, 'duration');
   const maxRate = v['max-rate'] === undefined ? undefined : parseCount(v['max-rate'], 'max-rate');
   const pid = v.pid === undefined ? undefined : parseCount(v.pid, 'pid');
   const requestsPerSession = v['requests-per-session'] === undefined ? undefined : parseCount(v['requests-per-session'], 'requests-per-session');
@@ -171,6 +190,8 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
     toolArgs: v.args,
     requests,
     durationSeconds: durationMs === undefined ? undefined : durationMs / 1000,
+    maxDurationSeconds: parseDuration(v['max-duration'], 'max-duration') / 1000,
+    leakBytesPerRequest: parseSize(v['leak-size'], 'leak-size'),
     concurrency: parseCount(v.concurrency, 'concurrency'),
     timeoutMs: parseDuration(v.timeout, 'timeout'),
     startupMs: parseDuration(v['startup-timeout'], 'startup-timeout'),

@@ -6,7 +6,15 @@ import { VERSION } from './version.js';
 
 export type VerdictName = 'pass' | 'fail' | 'error' | 'interrupted';
 
-export type Shape = 'flat' | 'rising' | 'levels off' | 'unclear' | 'too short';
+/**
+ * Why the load stopped: the --requests or the time limit was reached, the look after a block decided, the
+ * user interrupted, the server exited (or closed the connection), or it stopped answering.
+ */
+export type StopReason = 'requests' | 'duration' | 'decided' | 'interrupted' | 'exited' | 'hung';
+
+/** What the floors after warm-up look like; 'settling': warm-up has not ended, 'unclear': growth that is
+ * neither steady nor stopped. */
+export type Shape = 'flat' | 'rising' | 'levels off' | 'unclear' | 'settling' | 'too short';
 
 export type ErrorClass = 'jsonrpc' | 'isError' | 'resultError' | 'timeout' | 'transport' | 'http';
 
@@ -238,18 +246,28 @@ export interface MemorySection {
   bytesPerSession?: number;
   /** [seconds, requests, bytes, rssBytes] */
   samples: [number, number, number, number][];
-  /** Each block's floor: [requests, bytes], the series the verdict is computed from. */
-  floors: [number, number][];
+  /** Each block's floor: [requests, bytes, seconds], the series the verdict is computed from. */
+  floors: [number, number, number][];
 }
+
+/** Why a memory or cache run stopped: decided, its --duration or --requests, or the --max-duration cap. */
+export type RunEnd = StopReason | 'cap';
 
 export interface MemoryResults extends CommonResults {
   test: 'memory';
+  stopReason?: RunEnd;
+  /** The smallest leak the run ruled out, per request and (with churn) per session. */
+  ruledOutBytesPerRequest?: number | null;
+  ruledOutBytesPerSession?: number | null;
   memory?: MemorySection;
   heap?: HeapResults;
 }
 
 export interface CacheResults extends CommonResults {
   test: 'cache';
+  stopReason?: RunEnd;
+  /** The smallest growth per new key the run ruled out. */
+  ruledOutBytesPerKey?: number | null;
   memory?: MemorySection;
   heap?: HeapResults;
   /** The flood's requests, each with an argument set never sent before. */

@@ -292,7 +292,7 @@ test('http: DNS and certificate failures are one sentence too (pure mapping: no 
 
 test('http: with churn the verdict speaks per session; the sessions line says what was opened and ended', () => {
   const floors = Array.from({ length: 48 }, (_, i) => ({ requests: i * 1000, bytes: 50e6 + i * 1000 * 4096 }));
-  const verdict = leakVerdict(memoryTrend(floors), 5);
+  const verdict = leakVerdict(memoryTrend(floors), { bytesPerRequest: 1024, bytesPerSession: 16384, requestsPerSession: 5 }, { durationSeconds: 30, requestsPerSecond: 1600, setLength: true });
   assert.equal(verdict.pass, false);
   assert.match(verdict.reasons[0], /^memory grows as sessions come and go: 20\.0 KB per session \(a new session every 5 requests; 4\.0 KB per request\)/);
   assert.equal(formatSessions({ requestsPerSession: 5, opened: 1200, ended: 1199, lost: 1, endRefused: 0, stateless: false }),

@@ -8,6 +8,8 @@ import { Histogram } from '../src/load/latency.js';
 import { sparkline } from '../src/report/text.js';
 
 const MB = 1024 * 1024;
+const TARGET = { bytesPerRequest: 1024 };
+const LENGTH = { durationSeconds: 30, requestsPerSecond: 20_000, setLength: true };
 
 /** 48 floors over `total` requests: a warm-up ramp, then f(requests), with deterministic GC-like noise. */
 function series(total: number, f: (r: number) => number, noiseBytes = 2 * MB): Point[] {
@@ -34,14 +36,14 @@ test('a flat series after warm-up passes', () => {
   const trend = memoryTrend(series(600_000, () => 0));
   assert.equal(trend.shape, 'flat');
   assert.ok(Math.abs(trend.bytesPerRequest) < 10);
-  assert.equal(leakVerdict(trend).pass, true);
+  assert.equal(leakVerdict(trend, TARGET, LENGTH).pass, true);
 });
 
 test('1 KB per request is a leak, with the rate reported', () => {
   const trend = memoryTrend(series(600_000, (r) => r * 1024));
   assert.equal(trend.shape, 'rising');
   assert.ok(Math.abs(trend.bytesPerRequest - 1024) < 50);
-  const v = leakVerdict(trend);
+  const v = leakVerdict(trend, TARGET, LENGTH);
   assert.equal(v.pass, false);
   assert.match(v.reasons[0], /1\.0 KB per request/);
 });
@@ -50,13 +52,16 @@ test('growth that levels off (a bounded cache) passes and says where it flattene
   const trend = memoryTrend(series(600_000, (r) => Math.min(r, 250_000) * 400));
   assert.equal(trend.shape, 'levels off');
   assert.ok(trend.levelsOffAt && trend.levelsOffAt.bytes > 10 * MB);
-  assert.equal(leakVerdict(trend).pass, true);
+  assert.equal(leakVerdict(trend, TARGET, LENGTH).pass, true);
 });
 
-test('small growth under the total budget is not a leak', () => {
-  // 100 B/request over 30,000 requests is 3 MB: too little to call on a slow server.
+test('small steady growth in a short run is not called a leak while one saw-tooth could explain it', () => {
+  // 100 B/request over 30,000 requests is 3 MB: a slow server on its way up one saw-tooth looks the same.
   const trend = memoryTrend(series(40_000, (r) => r * 100, 0.5 * MB));
-  assert.equal(trend.shape, 'flat');
+  assert.notEqual(trend.shape, 'rising');
+  const v = leakVerdict(trend, TARGET, LENGTH);
+  assert.equal(v.undecided, true);
+  assert.match(v.reasons[0], /cannot be excluded in 30 s at 20,000 requests\/s .*give a longer --duration/);
 });
 
 test('growth hidden in noise is not called a leak', () => {
@@ -85,17 +90,20 @@ test('sparkline squeezes a long series and draws flat as flat', () => {
   assert.ok(sparkline(Array.from({ length: 1000 }, (_, i) => i), 60).length <= 61);
 });
 
-test('growth that slows down in a short run is unclear, neither PASS nor FAIL', () => {
+test('growth that slows down in a short run is settling or unclear, neither PASS nor FAIL', () => {
   // Settling like V8 does, fast at first and slower later, still climbing at the end of a short run.
   const trend = memoryTrend(series(60_000, (r) => (1 - Math.exp(-r / 20_000)) * 80 * MB, 0.5 * MB));
-  assert.equal(trend.shape, 'unclear');
+  assert.ok(trend.shape === 'settling' || trend.shape === 'unclear', trend.shape);
+  assert.equal(leakVerdict(trend, TARGET, LENGTH).undecided, true);
 });
 
-test('a PASS says how small a leak the run could have seen', () => {
+test('a PASS says how small a leak the run ruled out: the longer the run, the smaller', () => {
   const long = memoryTrend(series(600_000, () => 0));
   const short = memoryTrend(series(40_000, () => 0));
-  assert.ok(long.detectableBytesPerRequest < 100);
-  assert.ok(short.detectableBytesPerRequest > 200);
+  assert.ok(long.ruledOutBytesPerRequest < 100, `long ${long.ruledOutBytesPerRequest}`);
+  assert.ok(short.ruledOutBytesPerRequest > 200, `short ${short.ruledOutBytesPerRequest}`);
+  assert.deepEqual(leakVerdict(long, TARGET, LENGTH), { pass: true, reasons: ['no leak of 1.0 KB/request or more'] });
+  assert.equal(leakVerdict(memoryTrend(series(600_000, () => 0)), { bytesPerRequest: 16 }, LENGTH).undecided, true);
 });
 
 // Series recorded from real runs against the fixture servers: the same verdict every time.

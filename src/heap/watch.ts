@@ -19,7 +19,7 @@ import { connectInspector, loopbackAddress, type Inspector } from './inspector.j
 import { snapshotParser, type Snapshot } from './snapshot.js';
 import { heapGrowth, highestObjectId } from './diff.js';
 import type { HeapResults } from '../results.js';
-import { hammer } from '../load/closedloop.js';
+import { finished, hammer } from '../load/closedloop.js';
 import type { Call } from '../requests/calls.js';
 import type { Target } from '../server/open.js';
 
@@ -184,7 +184,7 @@ export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
         const probe = await probeLoad(o, probeRequests(o.requests - results.baseline!.requests));
         results.seconds.probe = round((performance.now() - t) / 1000);
         results.probeRequests = probe.requests;
-        if (probe.stopReason !== 'done') {
+        if (!finished(probe.stopReason)) {
           stop(`the probe after the run did not finish (${probe.stopReason})`);
           return done();
         }

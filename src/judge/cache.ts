@@ -5,7 +5,11 @@
 import { formatBytes } from '../format.js';
 import { DEFAULT_BUDGETS, memoryTrend, type Budgets, type Point, type Trend } from './trend.js';
 import type { Verdict } from './run.js';
+import { lookAt, rulesOut, type Decision, type LeakTarget } from './stopping.js';
+import { undecidedReason, type RunLength } from './leak.js';
 
+/** A rise smaller than this after the first new key is not reported as a cache that levelled off. */
+const CACHE_RISE_BYTES = 16 * 1024 * 1024;
 
 export interface CacheTrend {
   flood: Trend;
@@ -27,7 +31,7 @@ export function cacheTrend(controlFloors: Point[], floodFloors: Point[], budgets
   // The control phase warms the server up; the flood's own settling is judged below from the level before
   // the first new key, so it needs neither the memory test's 20,000-request warm-up nor its plateau.
   const control = memoryTrend(controlFloors, budgets);
-  const flood = memoryTrend(floodFloors, { ...budgets, warmupRequests: 0, minPlateauRequests: 0 });
+  const flood = memoryTrend(floodFloors, { ...budgets, minPlateauRequests: 0, settleRequests: 0 });
   const before = controlFloors.length ? lowestLate(controlFloors) : flood.baseline;
   // The control phase is short, so its growth is not held to the memory test's budgets: it only has to
   // climb clearly above its own scatter, in its second half too (warm-up growth lies in the first), at half
@@ -46,9 +50,9 @@ export function cacheTrend(controlFloors: Point[], floodFloors: Point[], budgets
   if (flood.shape === 'rising' || flood.shape === 'too short') return trend;
   // The level the flood settled at, measured from before the first new key, so that a cache filled within
   // the flood's own warm-up is seen too. New keys alone lift an SDK server without any cache by a few MB
-  // (more garbage of other shapes), so a rise under the memory test's total budget is not called a cache.
+  // (more garbage of other shapes), so a rise under CACHE_RISE_BYTES is not called a cache.
   const rise = lowestLate(floodFloors) - before;
-  if (rise < budgets.totalBytes) return trend;
+  if (rise < CACHE_RISE_BYTES) return trend;
   const reached = floodFloors.find((p) => p.bytes >= before + 0.9 * rise) ?? floodFloors[floodFloors.length >> 1];
   return { ...trend, levelsOffAt: { bytes: rise, keys: reached.requests } };
 }
@@ -63,7 +67,12 @@ function lowestLate(floors: Point[]): number {
 }
 
 /** Pass/fail for the cache test; rejected is the share of flooded calls the server refused. */
-export function cacheVerdict(c: CacheTrend, rejected: number): Verdict {
+/** One look during the flood: an unbounded cache (or plain leak) established, every cache of the target's size per key ruled out, or neither yet. */
+export function lookAtCache(c: CacheTrend, target: LeakTarget): Decision {
+  return lookAt(c.flood, { bytesPerRequest: target.bytesPerRequest });
+}
+
+export function cacheVerdict(c: CacheTrend, rejected: number, target: LeakTarget, run: RunLength): Verdict {
   if (c.flood.shape === 'rising' && c.plainLeak) {
     return {
       pass: false,
@@ -82,5 +91,9 @@ export function cacheVerdict(c: CacheTrend, rejected: number): Verdict {
         + 'vary arguments it accepts (--vary, --args)'],
     };
   }
-  return { pass: true, reasons: [] };
+  const perKey = { bytesPerRequest: target.bytesPerRequest };
+  if ((c.flood.shape === 'flat' || c.flood.shape === 'levels off') && rulesOut(c.flood, perKey)) {
+    return { pass: true, reasons: [`no cache growing by ${formatBytes(target.bytesPerRequest)} or more per new key`] };
+  }
+  return { pass: false, undecided: true, reasons: [undecidedReason(c.flood, perKey, run, 'key')] };
 }

@@ -1,9 +1,9 @@
 // The order in which a memory or cache run is judged: interrupted, crashed, hung, nothing but errors, a
-// trend too short or too unclear to tell, and only then the test's own rule on the trend. Pure: what the
+// trend too short to measure, and only then the test's own rule on the trend. Pure: what the
 // run measured in, the verdict and its sentences out.
-import { describeExit, formatBytes } from '../format.js';
+import { describeExit } from '../format.js';
 import type { Trend } from './trend.js';
-import type { VerdictName } from '../results.js';
+import type { StopReason, VerdictName } from '../results.js';
 
 export interface Verdict {
   pass: boolean;
@@ -26,9 +26,11 @@ export interface RunFacts {
   errorCount: number;
   /** A sample of each error class's descriptions. */
   errorSamples: string[][];
-  stopReason: 'done' | 'interrupted' | 'exited' | 'hung';
+  stopReason: StopReason;
   exit?: { code: number | null; signal: string | null };
   timeoutMs: number;
+  durationSeconds: number;
+  requestsPerSecond: number;
   /** The server's last stderr lines (an out-of-memory death says so there). */
   stderrTail: string[];
   /** Reached over HTTP: losing it means its port closed, not its stdout. */
@@ -55,11 +57,6 @@ export function judgeRun(run: RunFacts, trend: Trend | null, decide: (trend: Tre
   const warnings = run.errorCount > run.requests / 2
     ? [`most calls failed (${run.errorCount.toLocaleString('en-US')} of ${run.requests.toLocaleString('en-US')}): the test measured the error path`]
     : [];
-  if (trend && trend.shape === 'unclear') {
-    return judged('error', `cannot tell a leak from a heap still settling: memory grew ${formatBytes(Math.max(trend.growth, trend.end - trend.baseline))} over `
-      + `${trend.measuredRequests.toLocaleString('en-US')} requests after warm-up, but with too few garbage collections or too uneven a climb to be sure; `
-      + 'run longer (a longer --duration or more --requests)', warnings);
-  }
   if (trend && trend.shape === 'too short') {
     return judged('error', `the run was too short to measure a trend (${trend.blocks - trend.warmupBlocks} blocks after warm-up); give a longer --duration or more --requests`, warnings);
   }

@@ -9,7 +9,7 @@ import type { Exit } from '../server/process.js';
 import { Histogram } from './latency.js';
 import { classify, countError, describeError } from '../transport/outcome.js';
 import { meterTester, percent } from './testerload.js';
-import type { ErrorCounts, LatencySummary, TesterLoad } from '../results.js';
+import type { ErrorCounts, LatencySummary, StopReason, TesterLoad } from '../results.js';
 
 /** One memory reading: [seconds since start, requests completed, leak-signal bytes, RSS bytes]. */
 export type Sample = [number, number, number, number];
@@ -22,7 +22,8 @@ export interface Floor {
   rss: number;
 }
 
-export type StopReason = 'done' | 'interrupted' | 'exited' | 'hung';
+/** The load ran its course: it was not cut short by the user or the server. */
+export const finished = (r: StopReason): boolean => r === 'requests' || r === 'duration' || r === 'decided';
 
 export interface HammerOptions {
   conn: Connection;
@@ -41,7 +42,12 @@ export interface HammerOptions {
   serverExited: Promise<Exit>;
   onProgress?: (p: Progress) => void;
   /** Called at each block boundary, with no request in flight, before the floor is read (--heap). */
-  atFloor?: (p: { requests: number; fraction: number }) => Promise<void>;
+  atFloor?: (p: { requests: number; fraction: number; seconds: number }) => Promise<void>;
+  /**
+   * Called after each floor with every floor so far: `stop` ends the run as decided; `note` is shown with
+   * the progress (what the run has ruled out so far).
+   */
+  look?: (floors: Floor[]) => { stop: boolean; note?: string };
   now?: () => number;
 }
 
@@ -52,6 +58,8 @@ export interface Progress {
   fraction: number;
   bytes: number;
   rss: number;
+  /** What the last look said. */
+  note?: string;
 }
 
 export interface HammerResult {
@@ -137,7 +145,7 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
     errorCount: run.errorCount,
     samples: memory.samples,
     floors: memory.floors,
-    stopReason: run.stopReason ?? 'done',
+    stopReason: run.stopReason ?? 'requests',
     exit: run.exit,
     tester: meter.finish(elapsed, memory.serverCpuPercent()),
   };
@@ -206,11 +214,11 @@ function requestPump(o: HammerOptions, run: Run): () => void {
     if (run.done >= run.nextBlockAt && run.blockFull) run.blockFull();
     // The connection is gone (the server closed its stdout or exited): every further request would fail.
     if (outcome.kind === 'closed') run.stop('exited');
-    if (o.maxRequests !== undefined && run.done >= o.maxRequests) run.stop('done');
+    if (o.maxRequests !== undefined && run.done >= o.maxRequests) run.stop('requests');
     if (run.drained && o.conn.inFlight() === 0) run.drained();
     fill();
     if (run.active === 0) {
-      if (!budgetLeft() && !run.gateClosed) run.stop('done');
+      if (!budgetLeft() && !run.gateClosed) run.stop('requests');
       run.allSettled?.();
     }
   };
@@ -228,6 +236,7 @@ function memoryWatch(o: HammerOptions, run: Run) {
   let lastAnswerAt = run.start;
   let firstCpu: { t: number; cpu: number } | undefined;
   let lastCpu: { t: number; cpu: number } | undefined;
+  let note: string | undefined;
   const wallStart = run.clock();
 
   const take = async (): Promise<Sample> => {
@@ -246,7 +255,7 @@ function memoryWatch(o: HammerOptions, run: Run) {
   const progress = (): Progress => {
     const seconds = (run.now() - run.start) / 1000;
     const fractions = [o.maxSeconds ? seconds / o.maxSeconds : 0, o.maxRequests ? run.done / o.maxRequests : 0];
-    return { seconds, requests: run.done, fraction: Math.min(1, Math.max(...fractions)), bytes: last[2], rss: last[3] };
+    return { seconds, requests: run.done, fraction: Math.min(1, Math.max(...fractions)), bytes: last[2], rss: last[3], note };
   };
 
   return {
@@ -267,16 +276,19 @@ function memoryWatch(o: HammerOptions, run: Run) {
         answersSeen = run.answers;
         lastAnswerAt = t;
       }
-      if (o.maxSeconds !== undefined && t - run.start >= o.maxSeconds * 1000) run.stop('done');
+      if (o.maxSeconds !== undefined && t - run.start >= o.maxSeconds * 1000) run.stop('duration');
       if (run.errors.timeout && t - lastAnswerAt > o.timeoutMs) run.stop('hung');
       o.onProgress?.(progress());
     },
-    /** The block's floor: its lowest reading, the last taken now with nothing in flight. */
+    /** The block's floor: its lowest reading, the last taken now with nothing in flight; then the look. */
     async floor() {
       while (sampling) await new Promise((r) => setTimeout(r, 1));
       const s = await take();
       floors.push({ seconds: s[0], requests: s[1], bytes: Math.min(blockMin, s[2]), rss: s[3] });
       blockMin = Infinity;
+      const seen = o.look?.(floors);
+      if (seen) note = seen.note;
+      if (seen?.stop) run.stop('decided');
     },
     /** From the first to the last sample that knew the tree's CPU time; a second at least, for precision. */
     serverCpuPercent: () => (firstCpu && lastCpu && lastCpu.t - firstCpu.t >= 1
@@ -302,7 +314,8 @@ async function blockBoundaries(o: HammerOptions, run: Run, memory: ReturnType<ty
     if (!run.stopReason && o.atFloor) {
       const pausedAt = run.clock();
       run.pausing = true;
-      await o.atFloor({ requests: run.done, fraction: memory.progress().fraction });
+      const { fraction, seconds } = memory.progress();
+      await o.atFloor({ requests: run.done, fraction, seconds });
       run.pausing = false;
       run.paused += run.clock() - pausedAt;
     }

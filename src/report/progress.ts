@@ -23,7 +23,7 @@ export function progressPrinter(stream: NodeJS.WriteStream, label: string): Prog
       lastRequests = p.requests;
       lastSeconds = p.seconds;
       // Built only when shown: off a terminal that is once per tenth of the run.
-      const line = () => `${label}: ${n(p.requests)} requests  ${n(rate)} req/s  ${mb(p.bytes)}  ${Math.round(p.fraction * 100)}%`;
+      const line = () => `${label}: ${n(p.requests)} requests  ${n(rate)} req/s  ${mb(p.bytes)}  ${Math.round(p.fraction * 100)}%${p.note ? `  ${p.note}` : ''}`;
       if (tty) {
         stream.write(`\r\x1b[K${line()}`);
         drawn = true;

@@ -62,20 +62,26 @@ function memoryLines(r: MemoryResults): string[] {
   if (m && m.floors.length) {
     lines.push(`Start: ${mb(m.baseline)} (after warm-up; RSS ${mb(m.baselineRss)})`);
     lines.push(`End: ${mb(m.end)} (RSS ${mb(m.endRss)})`);
-    if (m.shape !== 'too short' && m.shape !== 'unclear') {
+    if (m.shape !== 'too short' && m.shape !== 'unclear' && m.shape !== 'settling') {
       const per = m.bytesPerRequest;
       const shape = m.shape === 'levels off' && m.levelsOffAt
         ? `levels off at ~${formatBytes(m.levelsOffAt.bytes)} above baseline after ~${n(m.levelsOffAt.requests)} requests`
         : m.shape;
       const session = m.bytesPerSession === undefined ? '' : `, ${formatBytes(m.bytesPerSession)} per session`;
       lines.push(`Growth: ${(per / 1024).toFixed(2)} KB/request (${formatBytes(m.bytesPerMillionRequests)} per million requests${session}), ${shape}`);
-      if (r.verdict === 'pass' && m.detectableBytesPerRequest !== null && m.detectableBytesPerRequest > 256) {
-        lines.push(`        (a run this short shows leaks of ${formatBytes(m.detectableBytesPerRequest)}/request or more; run longer to see smaller ones)`);
-      }
+    }
+    if (r.ruledOutBytesPerRequest !== null && r.ruledOutBytesPerRequest !== undefined && m.shape !== 'rising') {
+      const session = r.ruledOutBytesPerSession ? ` (${formatBytes(r.ruledOutBytesPerSession)}/session)` : '';
+      lines.push(`Rules out: leaks of ${formatBytes(r.ruledOutBytesPerRequest)}/request${session} or more${stopped(r.stopReason)}`);
     }
     lines.push(sparkline(m.samples.map((s) => s[2])));
   }
   return [...lines, ...loadLines(r)];
+}
+
+/** How a run of open length ended, after the ruled-out line. */
+function stopped(reason: MemoryResults['stopReason']): string {
+  return reason === 'decided' ? '; stopped as soon as decided' : reason === 'cap' ? '; stopped at --max-duration' : '';
 }
 
 function cacheLines(r: CacheResults): string[] {
@@ -97,6 +103,9 @@ function cacheLines(r: CacheResults): string[] {
       lines.push(`Growth: levels off at ~${formatBytes(level.bytes)} above baseline by ~${n(level.keys)} keys${bounded}`);
     } else if (m.shape !== 'too short') {
       lines.push(`Growth: ${formatBytes(perKey)} per unique key, ${m.shape}${bounded}`);
+    }
+    if (r.ruledOutBytesPerKey !== null && r.ruledOutBytesPerKey !== undefined && m.shape !== 'rising') {
+      lines.push(`Rules out: caches growing ${formatBytes(r.ruledOutBytesPerKey)}/key or more${stopped(r.stopReason)}`);
     }
     if (control && control.requests) {
       lines.push(`Control: ${formatBytes(Math.max(0, control.bytesPerRequest))} per request with one repeated argument set `

@@ -7,23 +7,32 @@ import { chooseCalls } from '../requests/calls.js';
 import { floodFor, planFlood, type Flood } from '../requests/flood.js';
 import type { Connection } from '../transport/connection.js';
 import { CannotRun, Interrupted } from '../errors.js';
-import { hammer, type HammerResult } from '../load/closedloop.js';
+import { finished, hammer, type HammerResult } from '../load/closedloop.js';
 import { classify, describeError } from '../transport/outcome.js';
 import { treeSampler } from '../sampling/tree.js';
 import { endServer } from '../server/process.js';
 import { openTarget, type Target } from '../server/open.js';
 import { heapWatch, withoutInspectorLines, type HeapWatch } from '../heap/watch.js';
-import { cacheTrend, cacheVerdict, type CacheTrend } from '../judge/cache.js';
+import { cacheTrend, cacheVerdict, lookAtCache, type CacheTrend } from '../judge/cache.js';
+import { memoryTrend } from '../judge/trend.js';
+import { lookAt } from '../judge/stopping.js';
 import { judgeRun } from '../judge/run.js';
 import { chooseSignal, heapCacheTrend, withSignal } from '../judge/signal.js';
 import { loadPlan } from '../report/progress.js';
 import { round } from '../format.js';
 import type { CacheResults, HeapResults } from '../results.js';
 import type { Options, RunContext } from '../options.js';
-import { assign, blockTiming, describeTarget, fillRun, HEAP_BASELINE_AT, runFacts, SIGNAL, trendFields } from './shared.js';
+import {
+  assign, blockTiming, describeTarget, fillRun, heapBaselineDue, leakTarget, looker, memoryBudgets, runFacts, runLength, SIGNAL, trendFields,
+} from './shared.js';
 
-/** The share of the run (time and requests) given to the control phase; the flood has the rest. */
+/**
+ * The share of the run (time and requests) given to the control phase, the flood having the rest; in a run
+ * that lasts until decided, the most it may take of --max-duration.
+ */
 const CONTROL_SHARE = 0.3;
+/** The shortest control phase of a run that lasts until decided. */
+const MIN_CONTROL_MS = 10_000;
 
 export async function cacheTest(opts: Options, ctx: RunContext, results: CacheResults): Promise<void> {
   const heap = opts.heap ? heapWatch() : null;
@@ -37,7 +46,7 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
     const { control, flood } = await load(opts, ctx, target, floods, firstKey, heap);
     const run = flood ?? control;
     let heapResults: HeapResults | null | undefined;
-    if (heap && flood?.stopReason === 'done') {
+    if (heap && flood && finished(flood.stopReason)) {
       ctx.say('Heap: probing where allocations come from, then the end snapshot...');
       // The probe goes on flooding: request i of the whole load is key i - control.requests of the flood.
       const callFor = (i: number) => floods[(i - control.requests) % floods.length].unique(firstKey + i - control.requests);
@@ -52,14 +61,17 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
     await endServer(target.server);
     results.stderrTail = heap ? withoutInspectorLines(target.server.stderrTail()) : target.server.stderrTail();
     fillRun(results, run, target);
-    const trend = flood ? cacheTrend(points(control), points(flood)) : null;
+    const trend = flood ? cacheTrend(points(control), points(flood), memoryBudgets(opts)) : null;
     fillCache(results, control, flood, trend);
     if (heapResults) results.heap = heapResults;
     const heapSignal = trend && heapResults ? heapCacheTrend(heapResults.series, control.requests) : null;
     const chosen = trend ? chooseSignal(trend.flood, heapSignal?.flood ?? null) : null;
     const deciding = chosen && heapSignal && chosen.trend === heapSignal.flood ? heapSignal : trend;
     const rejected = flood && flood.requests ? flood.errorCount / flood.requests : 0;
-    const judged = judgeRun(runFacts(run, results, opts.timeoutMs), deciding?.flood ?? null, () => cacheVerdict(deciding!, rejected));
+    const length = runLength(opts);
+    results.stopReason = length.open && run.stopReason === 'duration' ? 'cap' : run.stopReason;
+    const judged = judgeRun(runFacts(run, results, opts.timeoutMs), deciding?.flood ?? null,
+      () => cacheVerdict(deciding!, rejected, leakTarget(opts), { durationSeconds: run.durationSeconds, requestsPerSecond: run.requestsPerSecond, setLength: !length.open }));
     if (heapResults && chosen && results.memory) results.memory.decidedBy = chosen.decidedBy;
     assign(results, heapResults && chosen ? withSignal(judged, chosen.decidedBy, heapSignal?.flood ?? null, Boolean(results.server.exit)) : judged);
   } finally {
@@ -85,16 +97,21 @@ async function chooseFloods(opts: Options, target: Target, results: CacheResults
 /** The control phase, then (unless it ended the run) the flood, each with its share of time and requests. */
 async function load(opts: Options, ctx: RunContext, target: Target, floods: Flood[], firstKey: number, heap: HeapWatch | null)
   : Promise<{ control: HammerResult; flood?: HammerResult }> {
+  const timing = blockTiming(opts.durationSeconds);
+  const blockMs = timing.blockMs;
   const common = {
     conn: target.conn,
     concurrency: opts.concurrency,
     timeoutMs: opts.timeoutMs,
-    ...blockTiming(opts.durationSeconds),
+    ...timing,
     sampler: treeSampler(target.server.pid),
     signal: ctx.signal,
     serverExited: target.server.exited,
   };
-  const seconds = (part: number) => (opts.durationSeconds === undefined ? undefined : opts.durationSeconds * part);
+  const length = runLength(opts);
+  const seconds = (part: number) => (length.maxSeconds === undefined ? undefined : length.maxSeconds * part);
+  const budgets = memoryBudgets(opts);
+  const leak = leakTarget(opts);
   const controlProgress = ctx.progress('control');
   const control = await hammer({
     ...common,
@@ -102,27 +119,38 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
     maxRequests: opts.requests === undefined ? undefined : Math.max(1, Math.round(opts.requests * CONTROL_SHARE)),
     maxSeconds: seconds(CONTROL_SHARE),
     onProgress: controlProgress.update,
+    // In a run that lasts until decided, the control phase ends once repeated requests are known to grow
+    // or not (and has lasted long enough for the --heap baseline).
+    look: looker(length.open, (pts) => {
+      const trend = memoryTrend(pts, budgets);
+      const long = (pts.at(-1)?.requests ?? 0) > 0 && pts.length * blockMs >= MIN_CONTROL_MS;
+      return { decision: long ? lookAt(trend, leak) : null, ruledOut: trend.ruledOutBytesPerRequest };
+    }),
     // With --heap, a forced GC at every block boundary of both phases, so that their floors compare; the
     // baseline snapshot inside the control phase, whose repeated requests leave nothing new behind.
-    atFloor: heap ? (p) => heap.atFloor({ requests: p.requests, baseline: p.fraction >= HEAP_BASELINE_AT }) : undefined,
+    atFloor: heap ? (p) => heap.atFloor({ requests: p.requests, baseline: heapBaselineDue(p) }) : undefined,
   });
   controlProgress.done();
-  if (control.stopReason !== 'done') return { control };
+  if (!finished(control.stopReason)) return { control };
   const floodProgress = ctx.progress('flood');
   const flood = await hammer({
     ...common,
     // Every request takes the next counter value, so no argument set is ever sent twice.
     callFor: (i) => floods[i % floods.length].unique(firstKey + i),
     maxRequests: opts.requests === undefined ? undefined : Math.max(1, opts.requests - control.requests),
-    maxSeconds: seconds(1 - CONTROL_SHARE),
+    maxSeconds: length.open ? Math.max(1, (length.maxSeconds ?? 0) - control.durationSeconds) : seconds(1 - CONTROL_SHARE),
     onProgress: floodProgress.update,
+    look: looker(length.open, (pts) => {
+      const flooded = cacheTrend(points(control), pts, budgets);
+      return { decision: lookAtCache(flooded, leak), ruledOut: flooded.flood.ruledOutBytesPerRequest };
+    }, 'key'),
     atFloor: heap ? (p) => heap.atFloor({ requests: control.requests + p.requests, baseline: true }) : undefined,
   });
   floodProgress.done();
   return { control, flood };
 }
 
-const points = (run: HammerResult) => run.floors.map((f) => ({ requests: f.requests, bytes: f.bytes }));
+const points = (run: HammerResult) => run.floors.map((f) => ({ requests: f.requests, bytes: f.bytes, seconds: f.seconds }));
 
 const PROBES = 3;
 
@@ -201,10 +229,11 @@ function fillCache(results: CacheResults, control: HammerResult, flood: HammerRe
     warmupRequests: control.requests + (floodFloors[(f?.warmupBlocks ?? 1) - 1]?.requests ?? 0),
     levelsOffAt: trend?.levelsOffAt && { bytes: trend.levelsOffAt.bytes, requests: control.requests + trend.levelsOffAt.keys },
     samples: samples.map(([s, r, b, rss]) => [round(s, 2), r, b, rss]),
-    floors: [...control.floors, ...floodFloors.map((fl) => ({ ...fl, requests: fl.requests + control.requests }))]
-      .map((fl) => [fl.requests, fl.bytes]),
+    floors: [...control.floors, ...floodFloors.map((fl) => ({ ...fl, requests: fl.requests + control.requests, seconds: fl.seconds + control.durationSeconds }))]
+      .map((fl) => [fl.requests, fl.bytes, round(fl.seconds, 2)]),
   };
   results.uniqueKeys = flood?.requests ?? 0;
+  results.ruledOutBytesPerKey = f && Number.isFinite(f.ruledOutBytesPerRequest) ? Math.round(f.ruledOutBytesPerRequest) : null;
   results.bytesPerKey = round(trend?.bytesPerKey ?? 0, 1);
   results.levelsOffAt = trend?.levelsOffAt;
   results.plainLeak = trend?.plainLeak ?? false;

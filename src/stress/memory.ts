@@ -1,12 +1,13 @@
 // The memory leak test: start the server, hammer it with the same requests again and again while the
 // memory of its tree is sampled, judge the trend after warm-up (judge/trend.ts), report.
 import { chooseCalls, preflight } from '../requests/calls.js';
-import { hammer, type HammerResult } from '../load/closedloop.js';
+import { finished, hammer, type HammerResult } from '../load/closedloop.js';
 import { treeSampler } from '../sampling/tree.js';
 import { endServer } from '../server/process.js';
 import { openTarget } from '../server/open.js';
 import { heapWatch, withoutInspectorLines } from '../heap/watch.js';
-import { memoryTrend, type Trend } from '../judge/trend.js';
+import { memoryTrend, type Budgets, type Point, type Trend } from '../judge/trend.js';
+import { lookAt, type LeakTarget } from '../judge/stopping.js';
 import { leakVerdict } from '../judge/leak.js';
 import { judgeRun } from '../judge/run.js';
 import { chooseSignal, heapTrend, withSignal } from '../judge/signal.js';
@@ -14,7 +15,9 @@ import { loadPlan } from '../report/progress.js';
 import { round } from '../format.js';
 import type { MemoryResults } from '../results.js';
 import type { Options, RunContext } from '../options.js';
-import { assign, blockTiming, describeTarget, fillRun, HEAP_BASELINE_AT, runFacts, SIGNAL, trendFields } from './shared.js';
+import {
+  assign, blockTiming, describeTarget, fillRun, heapBaselineDue, leakTarget, looker, memoryBudgets, runFacts, runLength, SIGNAL, trendFields,
+} from './shared.js';
 
 export async function memoryTest(opts: Options, ctx: RunContext, results: MemoryResults): Promise<void> {
   const heap = opts.heap ? heapWatch() : null;
@@ -31,41 +34,53 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
     results.calls = calls.map(({ method, tool, arguments: a }) => ({ method, tool, arguments: a }));
     ctx.announce(results, loadPlan(opts, results));
     const progress = ctx.progress('memory');
+    const length = runLength(opts);
+    const leak = leakTarget(opts);
+    const budgets = memoryBudgets(opts);
     const run = await hammer({
       conn: target.conn,
       callFor: (i) => calls[i % calls.length],
       concurrency: opts.concurrency,
-      maxRequests: opts.requests,
-      maxSeconds: opts.durationSeconds,
+      maxRequests: length.maxRequests,
+      maxSeconds: length.maxSeconds,
       timeoutMs: opts.timeoutMs,
       ...blockTiming(opts.durationSeconds, opts.requests),
+      look: looker(length.open, (points) => judgeFloors(points, budgets, leak)),
       sampler: treeSampler(target.server.pid),
       signal: ctx.signal,
       serverExited: target.server.exited,
       onProgress: progress.update,
-      atFloor: heap ? (p) => heap.atFloor({ requests: p.requests, baseline: p.fraction >= HEAP_BASELINE_AT }) : undefined,
+      atFloor: heap ? (p) => heap.atFloor({ requests: p.requests, baseline: heapBaselineDue(p) }) : undefined,
     });
     progress.done();
-    if (watching && run.stopReason === 'done') ctx.say('Heap: probing where allocations come from, then the end snapshot...');
-    const heapResults = run.stopReason === 'done'
+    if (watching && finished(run.stopReason)) ctx.say('Heap: probing where allocations come from, then the end snapshot...');
+    const heapResults = finished(run.stopReason)
       ? await heap?.finish({ ...opts, target, callFor: (i) => calls[i % calls.length], requests: run.requests, signal: ctx.signal })
       : heap?.partial(`the run ended early (${run.stopReason}), so there was no end snapshot`);
     heap?.close();
     await endServer(target.server);
     results.stderrTail = heap ? withoutInspectorLines(target.server.stderrTail()) : target.server.stderrTail();
-    const trend = memoryTrend(run.floors.map((f) => ({ requests: f.requests, bytes: f.bytes })));
+    const trend = memoryTrend(run.floors.map((f) => ({ requests: f.requests, bytes: f.bytes, seconds: f.seconds })), budgets);
     fillRun(results, run, target);
     fillMemory(results, run, trend);
     if (heapResults) results.heap = heapResults;
     const heapSignal = heapResults ? heapTrend(heapResults.series) : null;
     const { trend: deciding, decidedBy } = chooseSignal(trend, heapSignal);
-    const judged = judgeRun(runFacts(run, results, opts.timeoutMs), deciding, (t) => leakVerdict(t, results.sessions?.requestsPerSession));
+    results.stopReason = length.open && run.stopReason === 'duration' ? 'cap' : run.stopReason;
+    const judged = judgeRun(runFacts(run, results, opts.timeoutMs), deciding,
+      (t) => leakVerdict(t, leak, { durationSeconds: run.durationSeconds, requestsPerSecond: run.requestsPerSecond, setLength: !length.open }));
     if (heapResults && results.memory) results.memory.decidedBy = decidedBy;
     assign(results, heapResults ? withSignal(judged, decidedBy, heapSignal, Boolean(results.server.exit)) : judged);
   } finally {
     heap?.close();
     await endServer(target.server);
   }
+}
+
+/** One look at the floors so far: the decision it suggests, and the smallest leak it rules out. */
+function judgeFloors(points: Point[], budgets: Budgets, target: LeakTarget) {
+  const trend = memoryTrend(points, budgets);
+  return { decision: lookAt(trend, target), ruledOut: trend.ruledOutBytesPerRequest };
 }
 
 function fillMemory(results: MemoryResults, run: HammerResult, trend: Trend): void {
@@ -83,6 +98,10 @@ function fillMemory(results: MemoryResults, run: HammerResult, trend: Trend): vo
     levelsOffAt: trend.levelsOffAt,
     bytesPerSession: results.sessions?.requestsPerSession && Math.round(trend.bytesPerRequest * results.sessions.requestsPerSession),
     samples: run.samples.map(([s, r, b, rss]) => [round(s, 2), r, b, rss]),
-    floors: run.floors.map((f) => [f.requests, f.bytes]),
+    floors: run.floors.map((f) => [f.requests, f.bytes, round(f.seconds, 2)]),
   };
+  const ruledOut = Number.isFinite(trend.ruledOutBytesPerRequest) ? Math.round(trend.ruledOutBytesPerRequest) : null;
+  results.ruledOutBytesPerRequest = ruledOut;
+  const perSession = results.sessions?.requestsPerSession;
+  if (perSession) results.ruledOutBytesPerSession = ruledOut === null ? null : ruledOut * perSession;
 }

@@ -49,7 +49,7 @@ export async function ratelimitTest(opts: Options, ctx: RunContext, results: Rat
     const run: HammerResult = {
       requests: completed, ok: tally.ok, durationSeconds: elapsed, requestsPerSecond: elapsed > 0 ? completed / elapsed : 0,
       latency: tally.latency.summary(), errors: tally.errors, errorCount: completed - tally.ok - tally.throttled,
-      samples: [], floors: [], stopReason: ctx.signal.aborted ? 'interrupted' : exit ? 'exited' : 'done', exit,
+      samples: [], floors: [], stopReason: ctx.signal.aborted ? 'interrupted' : exit ? 'exited' : 'decided', exit,
       tester: meter.finish(elapsed),
     };
     fillRun(results, run, target);

@@ -1,31 +1,68 @@
 // What the stress tests share: the length of a block, the fields every load fills in, the facts the
 // verdict is judged on, and writing a verdict into the results.
-import type { HammerResult } from '../load/closedloop.js';
+import type { Floor, HammerResult } from '../load/closedloop.js';
 import { testerWarnings } from '../load/testerload.js';
 import type { Judged, RunFacts } from '../judge/run.js';
-import type { Trend } from '../judge/trend.js';
+import { DEFAULT_BUDGETS, type Budgets, type Point, type Trend } from '../judge/trend.js';
+import { streak, type Decision, type LeakTarget } from '../judge/stopping.js';
+import type { Options } from '../options.js';
 import type { Target } from '../server/open.js';
 import type { MemorySection, Results } from '../results.js';
-import { round } from '../format.js';
+import { formatBytes, round } from '../format.js';
 
 /**
- * With --heap, the baseline snapshot is taken at the first block boundary past this share of the run (of
- * the cache test's control phase): inside warm-up, so that the memory the snapshot itself leaves with the
- * server's allocator (tens of MB) is part of the baseline.
+ * With --heap, the baseline snapshot is taken at the first block boundary past a fifth of a run of set
+ * length (of the cache test's control phase), and at most six seconds in: early, so that the memory the
+ * snapshot itself leaves with the server's allocator (tens of MB) falls in the warm-up the verdict leaves
+ * out.
  */
-export const HEAP_BASELINE_AT = 0.2;
+export const heapBaselineDue = (p: { fraction: number; seconds: number }): boolean => p.fraction >= 0.2 || p.seconds >= 6;
 
 /** The process memory signal, as the results name it. */
 export const SIGNAL = 'Pss_Anon of the process tree (anonymous memory, shared pages divided among sharers)';
 
 /**
- * Blocks of ~1/48 of the run, by time and by count, whichever ends first (at least 250 ms or 100 requests),
- * sampled a few times each.
+ * Blocks of ~1/48 of a run of set length, by time and by count, whichever ends first (at least 250 ms or
+ * 100 requests); half a second in a run that lasts until decided. Sampled a few times each.
  */
 export function blockTiming(durationSeconds?: number, requests?: number): { blockMs: number; sampleMs: number; blockRequests?: number } {
   const blockMs = durationSeconds ? Math.max(250, Math.round((durationSeconds * 1000) / 48)) : 500;
   const blockRequests = requests ? Math.max(100, Math.round(requests / 48)) : undefined;
   return { blockMs, blockRequests, sampleMs: Math.min(200, Math.max(20, Math.round(blockMs / 3))) };
+}
+
+/** The length of a run: the user's (--duration, --requests), or until decided within --max-duration. */
+export function runLength(opts: Options): { maxSeconds?: number; maxRequests?: number; open: boolean } {
+  const open = opts.durationSeconds === undefined && opts.requests === undefined;
+  return { maxSeconds: open ? opts.maxDurationSeconds : opts.durationSeconds, maxRequests: opts.requests, open };
+}
+
+/** What a PASS must rule out: --leak-size per request, and 16 KB per session with churn. */
+export function leakTarget(opts: Options): LeakTarget {
+  return { bytesPerRequest: opts.leakBytesPerRequest, ...(opts.requestsPerSession ? { bytesPerSession: 16 * 1024, requestsPerSession: opts.requestsPerSession } : {}) };
+}
+
+/**
+ * The process memory budgets of a run. With session churn, growth of 2 KB per session is never called
+ * allocator drift, however many requests a session holds: the per-request floor comes down to match.
+ */
+export function memoryBudgets(opts: Options): Budgets {
+  const perRequest = opts.requestsPerSession ? Math.min(DEFAULT_BUDGETS.bytesPerRequest, 2048 / opts.requestsPerSession) : DEFAULT_BUDGETS.bytesPerRequest;
+  return { ...DEFAULT_BUDGETS, bytesPerRequest: perRequest };
+}
+
+/**
+ * The look after each block: the trend of the floors so far, what it rules out (for the progress line),
+ * and, in a run that lasts until decided, whether the same answer has held long enough to stop.
+ */
+export function looker(open: boolean, judge: (points: Point[]) => { decision: Decision; ruledOut: number }, per = 'request')
+  : (floors: Floor[]) => { stop: boolean; note?: string } {
+  const agreed = streak();
+  return (floors) => {
+    const { decision, ruledOut } = judge(floors.map((f) => ({ requests: f.requests, bytes: f.bytes, seconds: f.seconds })));
+    const stop = agreed(decision, floors.at(-1)?.requests ?? 0) !== null && open;
+    return { stop, note: Number.isFinite(ruledOut) ? `rules out >= ${formatBytes(ruledOut)}/${per}` : undefined };
+  };
 }
 
 export function describeTarget(results: Results, target: Target): void {
@@ -62,6 +99,8 @@ export function runFacts(run: HammerResult, results: Results, timeoutMs: number)
     stopReason: run.stopReason,
     exit: run.exit,
     timeoutMs,
+    durationSeconds: run.durationSeconds,
+    requestsPerSecond: run.requestsPerSecond,
     stderrTail: results.stderrTail,
     overHttp: results.server.url !== undefined,
   };
