@@ -8,6 +8,7 @@ import { killTreeNow, running } from './server/process.js';
 import { checkResultsFolder, writeResults } from './report/json.js';
 import { announcement, progressPrinter } from './report/progress.js';
 import { render, useColour } from './report/text.js';
+import { redact } from './report/redact.js';
 import { VERSION } from './version.js';
 import { memoryTest } from './stress/memory.js';
 import { cacheTest } from './stress/cache.js';
@@ -28,10 +29,10 @@ function terminal(opts: Options, signal: AbortSignal): RunContext {
       // The fault tests need a way to make mcp-hammer fail from inside while a server runs: here, the
       // server is up and the load is about to start.
       if (process.env.MCP_HAMMER_TEST_BUG) throw new Error('a fault injected by the test suite');
-      err.write(announcement(opts, results, plan));
+      err.write(redact(announcement(opts, results, plan)));
     },
     progress: (label) => progressPrinter(err, label),
-    say: (line) => err.write(line + '\n'),
+    say: (line) => err.write(redact(line) + '\n'),
   };
 }
 
@@ -88,16 +89,16 @@ async function main(argv: string[]): Promise<number> {
   killAll();
   const couldNotRun = results.verdict === 'error' && results.requests === 0;
   // Could not run: one line, no report body.
-  if (couldNotRun) process.stderr.write(`mcp-hammer: ${results.reasons[0].split('\n')[0]}\n`);
+  if (couldNotRun) process.stderr.write(redact(`mcp-hammer: ${results.reasons[0].split('\n')[0]}\n`));
   let path: string | null = null;
   try {
     path = writeResults(options.out, results);
   } catch (err) {
-    process.stderr.write(`mcp-hammer: could not write the results file: ${(err as Error).message}\n`);
+    process.stderr.write(redact(`mcp-hammer: could not write the results file: ${(err as Error).message}\n`));
   }
-  if (!couldNotRun) process.stderr.write('\n' + render(results, path, useColour(process.stderr)) + '\n');
+  if (!couldNotRun) process.stderr.write(redact('\n' + render(results, path, useColour(process.stderr)) + '\n'));
   else if (path) process.stderr.write(`Details: ${path}\n`);
-  if (options.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+  if (options.json) process.stdout.write(redact(JSON.stringify(results, null, 2)) + '\n');
   return EXIT_CODES[results.verdict];
 }
 
@@ -109,7 +110,7 @@ function killAll(): void {
 process.on('exit', killAll);
 process.on('uncaughtException', (err) => {
   killAll();
-  process.stderr.write(`mcp-hammer hit a bug: ${err?.stack ?? err}\nPlease report it. The server was ended.\n`);
+  process.stderr.write(redact(`mcp-hammer hit a bug: ${err?.stack ?? err}\nPlease report it. The server was ended.\n`));
   process.exit(2);
 });
 
@@ -117,7 +118,7 @@ main(process.argv.slice(2)).then(
   (code) => process.stdout.write('', () => process.exit(code)),
   (err) => {
     killAll();
-    process.stderr.write(`mcp-hammer hit a bug: ${err?.stack ?? err}\nPlease report it.\n`);
+    process.stderr.write(redact(`mcp-hammer hit a bug: ${err?.stack ?? err}\nPlease report it.\n`));
     process.exit(2);
   },
 );

@@ -3,10 +3,24 @@
 // and a hard limit, and must leave no process behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fixture, marker, processesWith, runCli } from './helpers.js';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { get } from 'node:http';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fixture, listeningPorts, marker, processesWith, runCli, tempDir, type CliRun } from './helpers.js';
+import { heapWatch } from '../src/heap/watch.js';
+import { startServer, TAIL_BYTES } from '../src/server/process.js';
 
 const SERVER = fixture('heap-server.js');
+
+// A wrapper that starts the server as its child, as npx does. It is a Node process too, with its own
+// inspector: the serving child must be the one watched. Like the fixture, it tells its inspector's address
+// to the file a test names (see the fixture for why).
+const WRAPPER = `const f = process.env.HEAP_FIXTURE_INSPECTOR_FILE;
+  if (f) require('node:fs').appendFileSync(f, require('node:inspector').url() + '\\n');
+  const c = require('node:child_process').spawn(process.execPath, process.argv.slice(1), { stdio: 'inherit' });
+  c.on('exit', (code) => process.exit(code ?? 1)); process.on('SIGTERM', () => c.kill());`;
 
 /** The line of `function <name>` in the compiled fixture, as the report should name it. */
 function lineOf(name: string): number {
@@ -16,9 +30,10 @@ function lineOf(name: string): number {
   return at + 1;
 }
 
-async function heapRun(mode: string, extra: string[] = [], command: string[] = [process.execPath, SERVER], test = 'memory') {
-  const mark = marker();
-  const run = await runCli([test, '--heap', '--duration', '10s', ...extra, '--', ...command, mode, mark], { limitMs: 150_000 });
+async function heapRun(mode: string, extra: string[] = [], command: string[] = [process.execPath, SERVER], test = 'memory',
+  o: { mark?: string; env?: NodeJS.ProcessEnv } = {}) {
+  const mark = o.mark ?? marker();
+  const run = await runCli([test, '--heap', '--duration', '10s', ...extra, '--', ...command, mode, mark], { limitMs: 150_000, env: o.env });
   assert.deepEqual(processesWith(mark), [], 'no server process may be left behind');
   assert.ok(run.results, `results JSON on stdout; stderr: ${run.stderr}`);
   return run;
@@ -62,10 +77,7 @@ test('heap: the cache test names a Map growing per unique key, counted in entrie
 });
 
 test('heap: a closure per call, behind a wrapper process (as npx starts servers), is named Closure', async () => {
-  // The wrapper is a Node process too, with its own inspector: the serving child must be the one watched.
-  const wrapper = `const c = require('node:child_process').spawn(process.execPath, process.argv.slice(1), { stdio: 'inherit' });
-    c.on('exit', (code) => process.exit(code ?? 1)); process.on('SIGTERM', () => c.kill());`;
-  const run = await heapRun('closure', [], [process.execPath, '-e', wrapper, SERVER]);
+  const run = await heapRun('closure', [], [process.execPath, '-e', WRAPPER, SERVER]);
   assertFirst(run, 'Closure', 'keepClosure');
   assert.match(run.results.heap.growth[0].definedAt, /heap-server\.js:\d+$/);
   assert.ok(run.results.heap.pid > 0);
@@ -107,9 +119,11 @@ test('heap: without --heap nothing changes (no inspector, no heap results)', asy
 
 test('heap: Ctrl-C mid-run keeps the heap series measured so far, and says why there is no growth list', async () => {
   const mark = marker();
-  const run = await runCli(['memory', '--heap', '--duration', '60s', '--', process.execPath, SERVER, 'array', mark], {
-    limitMs: 60_000, onSpawn: (pid) => setTimeout(() => process.kill(pid, 'SIGINT'), 8000),
+  const { file, out } = secretPlaces();
+  const run = await runCli(['memory', '--heap', '--duration', '60s', '--out', out, '--', process.execPath, SERVER, 'array', mark], {
+    limitMs: 60_000, onSpawn: (pid) => setTimeout(() => process.kill(pid, 'SIGINT'), 8000), env: { HEAP_FIXTURE_INSPECTOR_FILE: file },
   });
+  assertAddressesNowhere(file, run, out, 1);
   assert.deepEqual(processesWith(mark), [], 'no server process may be left behind');
   assert.equal(run.code, 130, run.stderr);
   const { heap } = run.results;
@@ -117,4 +131,120 @@ test('heap: Ctrl-C mid-run keeps the heap series measured so far, and says why t
   assert.match(heap.problem, /^the run ended early \(interrupted\)/);
   assert.deepEqual(heap.growth, []);
   assert.match(run.stderr, /Heap: the run ended early \(interrupted\)/);
+});
+
+// The inspector's address is the key to running code in the server. With --heap it is published on the
+// server's stderr only, which mcp-hammer alone reads, and shown nowhere.
+
+/** A file for the fixture's inspector addresses, and a results folder, both new. */
+function secretPlaces(): { file: string; out: string } {
+  const dir = tempDir();
+  return { file: join(dir, 'inspectors'), out: join(dir, 'results') };
+}
+
+/** The random paths of the inspector addresses the fixture's processes wrote to the file. */
+function secretsIn(file: string): string[] {
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((url) => {
+    assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]{36}$/);
+    return url.slice(url.lastIndexOf('/') + 1);
+  });
+}
+
+/** None of the addresses (by their secret path) is on screen, on stdout or in a results file. */
+function assertAddressesNowhere(file: string, run: CliRun, out: string, processes: number) {
+  const secrets = secretsIn(file);
+  assert.equal(secrets.length, processes, `an address per Node.js process: ${secrets}`);
+  const written = existsSync(out) ? readdirSync(out).map((f) => readFileSync(join(out, f), 'utf8')) : [];
+  assert.equal(written.length, 1, 'one results file');
+  for (const secret of secrets) {
+    for (const [where, text] of [['stderr', run.stderr], ['stdout', run.stdout], ['the results file', written[0]]]) {
+      assert.ok(!text.includes(secret), `the inspector's address is in ${where}:\n${text}`);
+      // Nor half of it, as a line cut short would leave.
+      assert.ok(!text.includes(secret.slice(0, 18)) && !text.includes(secret.slice(18)), `part of the inspector's address is in ${where}`);
+    }
+  }
+  assert.doesNotMatch(run.stderr + run.stdout + written[0], /Debugger (listening|ending)|ws:\/\//);
+}
+
+/** Status and body of a GET on 127.0.0.1, as any program on the machine could send it. */
+function httpGet(port: number, path: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = get({ host: '127.0.0.1', port, path, agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d) => { body += d; }).on('end', () => resolve(`${path}: ${res.statusCode} ${body}`));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer')));
+    req.on('error', (err) => resolve(`${path}: ${err.message}`));
+  });
+}
+
+test('heap: the inspector tells its address to no one over HTTP nor on screen, and the run still names what grew', async () => {
+  const mark = marker();
+  const { file, out } = secretPlaces();
+  // While the run goes on, every port the server's processes listen on (their inspectors: the fixture
+  // opens none of its own) is asked for the inspector's listing, as any program on the machine could.
+  const answers = new Map<number, string[]>();
+  let running = true;
+  const asking = (async () => {
+    while (running) {
+      for (const port of listeningPorts(processesWith(mark))) {
+        if (!answers.has(port)) answers.set(port, await Promise.all(['/json/list', '/json/version', '/json'].map((p) => httpGet(port, p))));
+      }
+      await delay(200);
+    }
+  })();
+  const run = await heapRun('array', ['--out', out], [process.execPath, '-e', WRAPPER, SERVER], 'memory', { mark, env: { HEAP_FIXTURE_INSPECTOR_FILE: file } });
+  running = false;
+  await asking;
+  const secrets = secretsIn(file);
+  const seen = JSON.stringify([...answers], null, 1);
+  // The wrapper and the server each listen: both were asked.
+  assert.ok(answers.size >= 2, `listening ports found while the run went on: ${seen}`);
+  for (const answer of [...answers.values()].flat()) {
+    assert.doesNotMatch(answer, /ws:\/\/|webSocketDebuggerUrl|devtools/, seen);
+    for (const secret of secrets) assert.ok(!answer.includes(secret), seen);
+  }
+  assertFirst(run, 'Array', 'keepArray');
+  assert.doesNotMatch(run.results.warnings.join('\n'), /publishes its address/);
+  assertAddressesNowhere(file, run, out, 2);
+});
+
+test('heap: a server that exits before the handshake has its last words quoted, never its inspector\'s address', async () => {
+  const mark = marker();
+  const { file, out } = secretPlaces();
+  const run = await runCli(['memory', '--heap', '--out', out, '--', process.execPath, SERVER, 'exit', mark], { env: { HEAP_FIXTURE_INSPECTOR_FILE: file } });
+  assert.deepEqual(processesWith(mark), []);
+  assert.equal(run.code, 2, run.stderr);
+  assert.match(run.stderr, /the server exited before the MCP handshake finished \(.*\): heap fixture: giving up before the handshake$/m);
+  assert.match(run.results.reasons[0], /: heap fixture: giving up before the handshake$/);
+  assertAddressesNowhere(file, run, out, 1);
+});
+
+test('heap: the stderr tail drops every line with an inspector address, also one the tail cut in two', async () => {
+  const a = randomUUID();
+  const b = randomUUID();
+  // The tail keeps the last TAIL_BYTES of stderr: the long line puts the cut inside the first address's
+  // path, whose second half would otherwise be a line of its own.
+  const lines = [
+    `Debugger ending on ws://127.0.0.1:9/${a}`,
+    'Starting inspector on 127.0.0.1:9 failed: address already in useDebugger listening on ws://127.0.0.1:10/' + b,
+    `server: my debugger is at ws://localhost:11/${randomUUID()}`,
+    'server: hello',
+  ].join('\n') + '\n';
+  const end = a.slice(18) + '\n';
+  const long = 'y'.repeat(TAIL_BYTES - end.length - lines.length - 1) + '\n';
+  const text = `Debugger listening on ws://127.0.0.1:9/${a.slice(0, 18)}${end}${long}${lines}`;
+  const watch = heapWatch({});
+  const server = await startServer(process.execPath, ['-e', 'process.stderr.write(process.argv[1])', text],
+    { onStderr: watch.spawn.onStderr, hideStderrLine: watch.spawn.hideStderrLine });
+  await server.exited;
+  await server.stop();
+  assert.deepEqual(server.stderrTail(), [long.trim(), 'server: hello']);
+});
+
+test('heap: a server whose own --inspect-publish-uid lists the inspector over HTTP gets a warning', async () => {
+  // A flag on the command line wins over NODE_OPTIONS: this server asks for its address on HTTP too.
+  const run = await heapRun('clean', ['--duration', '3s'], [process.execPath, '--inspect-publish-uid=stderr,http', SERVER]);
+  assert.match(run.results.warnings.join('\n'), /^the inspector of process \d+ publishes its address over HTTP .*run code in the server$/m);
+  assert.ok(run.results.heap, run.stderr);
 });

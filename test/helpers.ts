@@ -1,6 +1,6 @@
 // Shared by the tests: run the real CLI as a child process, and find processes a run left behind.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, mkdtempSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,4 +70,39 @@ export function processesWith(mark: string): number[] {
     }
   }
   return found;
+}
+
+/**
+ * TCP ports on which these processes listen, from /proc: the LISTEN sockets of /proc/PID/net/tcp and tcp6
+ * (which list every socket of the network namespace) whose inode is one of the process's descriptors.
+ */
+export function listeningPorts(pids: number[]): number[] {
+  const ports = new Set<number>();
+  for (const pid of pids) {
+    try {
+      const inodes = new Set<string>();
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const m = /^socket:\[(\d+)\]$/.exec(safeReadlink(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]);
+      }
+      for (const table of ['tcp', 'tcp6']) {
+        for (const line of readFileSync(`/proc/${pid}/net/${table}`, 'latin1').split('\n').slice(1)) {
+          const f = line.trim().split(/\s+/);
+          // local_address is HEXIP:HEXPORT; st 0A is LISTEN; the inode is the tenth field.
+          if (f.length > 9 && f[3] === '0A' && inodes.has(f[9])) ports.add(parseInt(f[1].split(':')[1], 16));
+        }
+      }
+    } catch {
+      // gone
+    }
+  }
+  return [...ports];
+}
+
+function safeReadlink(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return '';
+  }
 }

@@ -4,7 +4,11 @@
 // WebSocket client, and the only peer is Node's own inspector on this machine, which speaks plain text
 // frames without extensions or TLS. That keeps mcp-hammer at its two dependencies for a flag most runs
 // never use. Fragmented frames, ping and close are handled all the same.
+//
+// The address's path is the inspector's only secret (the port can be seen by anyone on the machine), so no
+// message here quotes it: they name the host and port.
 import { connect, type Socket } from 'node:net';
+import { get } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 
 export interface Inspector {
@@ -34,11 +38,12 @@ export function loopbackAddress(url: string): { host: string; port: number; path
 
 export function connectInspector(url: string, timeoutMs = 5000): Promise<Inspector> {
   const address = loopbackAddress(url);
-  if (!address) return Promise.reject(new Error(`not a loopback inspector address: ${url}`));
+  if (!address) return Promise.reject(new Error('not a loopback inspector address'));
+  const where = `${address.host}:${address.port}`;
   return new Promise((resolve, reject) => {
     const socket = connect({ host: address.host, port: address.port });
     const key = randomBytes(16).toString('base64');
-    const timer = setTimeout(() => fail(new Error(`no answer from the inspector at ${url}`)), timeoutMs);
+    const timer = setTimeout(() => fail(new Error(`no answer from the inspector at ${where}`)), timeoutMs);
     let head = Buffer.alloc(0);
     const fail = (err: Error) => {
       clearTimeout(timer);
@@ -58,7 +63,7 @@ export function connectInspector(url: string, timeoutMs = 5000): Promise<Inspect
       const text = head.subarray(0, end).toString('latin1');
       const accept = createHash('sha1').update(key + GUID).digest('base64');
       if (!/^HTTP\/1\.1 101/.test(text) || !text.toLowerCase().includes(`sec-websocket-accept: ${accept.toLowerCase()}`)) {
-        fail(new Error(`the inspector at ${url} refused the WebSocket: ${text.split('\r\n')[0]}`));
+        fail(new Error(`the inspector at ${where} refused the WebSocket: ${text.split('\r\n')[0]}`));
         return;
       }
       clearTimeout(timer);
@@ -66,6 +71,23 @@ export function connectInspector(url: string, timeoutMs = 5000): Promise<Inspect
       resolve(session(socket, head.subarray(end + 4)));
     };
     socket.on('data', onHead);
+  });
+}
+
+/**
+ * Whether the inspector at this address hands its address to anyone who asks over HTTP (GET /json/list
+ * answers), as it does unless started with --inspect-publish-uid=stderr. The answer is not kept.
+ */
+export function listedOverHttp(url: string, timeoutMs = 1000): Promise<boolean> {
+  const address = loopbackAddress(url);
+  if (!address) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const req = get({ host: address.host, port: address.port, path: '/json/list', agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
   });
 }
 

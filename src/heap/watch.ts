@@ -2,7 +2,10 @@
 //
 // The Node processes of the server's tree are started with the inspector on a loopback port the system
 // chooses (NODE_OPTIONS=--inspect=127.0.0.1:0), so that wrappers such as npx work; each says where it
-// listens on stderr. After the handshake mcp-hammer connects to them all, and at the first block boundary
+// listens on stderr, and only there (--inspect-publish-uid=stderr): by default the inspector also hands
+// its address, the key to running code in the server, to any local program that asks its port over HTTP.
+// The server's stderr is a pipe only mcp-hammer reads, and the lines that hold the address are never
+// quoted from it. After the handshake mcp-hammer connects to them all, and at the first block boundary
 // keeps the one whose CPU time grew most under load: the process that serves the requests (npm's own
 // process, a shell or a launcher stays idle).
 //
@@ -15,10 +18,11 @@
 // optimised code dropped, so that inlined functions keep their own names), and a last snapshot shows every
 // object that appeared since the baseline and survived, where the probe's copies were allocated.
 // The costly parts (tracking, snapshots) stay out of the measured run.
-import { connectInspector, loopbackAddress, type Inspector } from './inspector.js';
+import { connectInspector, listedOverHttp, loopbackAddress, type Inspector } from './inspector.js';
 import { snapshotParser, type Snapshot } from './snapshot.js';
 import { heapGrowth, highestObjectId } from './diff.js';
 import type { HeapResults } from '../results.js';
+import { keepSecret } from '../report/redact.js';
 import { finished, hammer } from '../load/closedloop.js';
 import type { Call } from '../requests/calls.js';
 import type { Target } from '../server/open.js';
@@ -26,12 +30,11 @@ import type { Target } from '../server/open.js';
 /** Below this a group of new objects is noise (a clean SDK server leaves well under it; see the tests). */
 export const MIN_GROWTH_BYTES = 256 * 1024;
 
-const INSPECTOR_LINES = /^(Debugger listening on ws:|For help, see: https:\/\/nodejs\.org\/en\/docs\/inspector|Debugger attached\.|Debugger ending on ws:|Waiting for the debugger to disconnect)/;
-
-/** The server's stderr lines without the inspector's own messages. */
-export function withoutInspectorLines(lines: string[]): string[] {
-  return lines.filter((l) => !INSPECTOR_LINES.test(l.trim()));
-}
+// The inspector's messages, anywhere in a line: `Starting inspector on … failed` ends without a newline,
+// so the next message of the process (or the server's next line) is glued to it.
+const INSPECTOR_LINES = /Debugger listening on |Debugger ending on |For help, see: https:\/\/nodejs\.org\/en\/docs\/inspector|Debugger attached\.|Waiting for the debugger to disconnect|Starting inspector on /;
+/** An inspector's address in any other words, such as a server logging inspector.url(). */
+const INSPECTOR_ADDRESS = /wss?:\/\/\S+\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
 
 export interface ProbeOptions {
   target: Target;
@@ -44,10 +47,16 @@ export interface ProbeOptions {
 }
 
 export interface HeapWatch {
-  /** Given to openTarget: the environment with the inspector on, and the stderr listener finding it. */
-  spawn: { env: NodeJS.ProcessEnv; onStderr: (text: string) => void };
-  /** After the handshake. Returns the sentence to show when there is no Node.js process to watch. */
-  attach(): Promise<string | null>;
+  /**
+   * Given to openTarget: the environment with the inspector on, the stderr listener finding it, and which
+   * stderr lines never to quote (any holding an inspector's address).
+   */
+  spawn: { env: NodeJS.ProcessEnv; onStderr: (text: string) => void; hideStderrLine: (line: string) => boolean };
+  /**
+   * After the handshake. `watching` is false when there is no Node.js process to watch; the warnings say
+   * so, or that an inspector publishes its address over HTTP after all.
+   */
+  attach(): Promise<{ watching: boolean; warnings: string[] }>;
   /**
    * At a block boundary, with no request in flight: the heap after a forced GC, and the baseline snapshot
    * if `baseline` and it has not been taken yet. `requests` counts from the start of the load.
@@ -70,6 +79,8 @@ interface Candidate {
 
 export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
   const urls: string[] = [];
+  /** The random paths of the addresses seen: the secret part. */
+  const secrets: string[] = [];
   let line = '';
   let candidates: Candidate[] = [];
   let chosen: Candidate | null = null;
@@ -97,9 +108,15 @@ export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
     line = lines.pop() ?? '';
     for (const l of lines) {
       const m = /Debugger listening on (ws:\/\/\S+)/.exec(l);
-      if (m && loopbackAddress(m[1])) urls.push(m[1]);
+      if (!m) continue;
+      const secret = m[1].slice(m[1].lastIndexOf('/') + 1);
+      secrets.push(secret);
+      keepSecret(secret);
+      if (loopbackAddress(m[1])) urls.push(m[1]);
     }
   };
+
+  const hideStderrLine = (l: string) => INSPECTOR_LINES.test(l) || INSPECTOR_ADDRESS.test(l) || secrets.some((s) => l.includes(s));
 
   const choose = async () => {
     if (candidates.length > 1) {
@@ -140,8 +157,11 @@ export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
 
   return {
     spawn: {
-      env: { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:0`.trim() },
+      // Last, so that they win over the user's NODE_OPTIONS (within it, the last value of a flag counts).
+      // A flag on the server's own command line wins over both: see attach.
+      env: { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --inspect=127.0.0.1:0 --inspect-publish-uid=stderr`.trim() },
       onStderr,
+      hideStderrLine,
     },
 
     async attach() {
@@ -149,9 +169,14 @@ export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
       candidates = found.filter((c): c is Candidate => c !== null);
       if (candidates.length === 0) {
         results.problem = 'no Node.js process in the server tree opened an inspector';
-        return '--heap works on Node.js servers only, and no Node.js process of this server opened an inspector: the test runs without it';
+        return { watching: false, warnings: ['--heap works on Node.js servers only, and no Node.js process of this server opened an inspector: the test runs without it'] };
       }
-      return null;
+      // A server started with its own --inspect-publish-uid (stderr,http) lists its address over HTTP
+      // whatever mcp-hammer asks. That was its own choice; the user is told, and the run goes on.
+      const listed = await Promise.all(candidates.map((c) => listedOverHttp(c.url)));
+      const warnings = candidates.filter((_, i) => listed[i]).map((c) => `the inspector of process ${c.pid} publishes its address over HTTP `
+        + '(its own --inspect-publish-uid overrides mcp-hammer\'s): while it runs, any program on this machine can read it and run code in the server');
+      return { watching: true, warnings };
     },
 
     async atFloor(p) {

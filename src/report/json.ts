@@ -3,6 +3,7 @@ import { mkdirSync, renameSync, writeFileSync, openSync, closeSync, unlinkSync, 
 import { join } from 'node:path';
 import { CannotRun } from '../errors.js';
 import type { Results } from '../results.js';
+import { redact } from './redact.js';
 
 /** Fails before the server starts if the folder cannot be created or written. */
 export function checkResultsFolder(dir: string): void {
@@ -23,7 +24,7 @@ export function writeResults(dir: string, results: Results): string {
   let path = join(dir, `${results.test}_${stamp}.json`);
   for (let n = 2; existsSync(path); n++) path = join(dir, `${results.test}_${stamp}-${n}.json`);
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(results, null, 2) + '\n');
+  writeFileSync(tmp, redact(JSON.stringify(results, null, 2)) + '\n');
   renameSync(tmp, path);
   return path;
 }

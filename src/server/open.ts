@@ -20,7 +20,7 @@ export interface Target {
 export async function openTarget(command: string, args: string[],
   o: { timeoutMs: number; startupMs: number; signal?: AbortSignal } & SpawnOptions & Partial<RemoteOptions>): Promise<Target> {
   if (o.url) return openRemote(command, args, { ...o, url: o.url, sse: o.sse ?? false, headers: o.headers ?? [] });
-  const server = await startServer(command, args, { env: o.env, onStderr: o.onStderr });
+  const server = await startServer(command, args, { env: o.env, onStderr: o.onStderr, hideStderrLine: o.hideStderrLine });
   running.add(server);
   const conn = connectStdio(server.child!.stdout!, server.child!.stdin!, { timeoutMs: o.startupMs });
   server.exited.then(() => conn.close());

@@ -30,13 +30,16 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-const TAIL_BYTES = 16 * 1024;
+/** How much of the server's stderr is kept for its last lines. */
+export const TAIL_BYTES = 16 * 1024;
 
 export interface SpawnOptions {
   /** The server's environment (default: mcp-hammer's own). */
   env?: NodeJS.ProcessEnv;
   /** Sees everything the server writes to stderr, from its first byte (--heap reads the inspector's address). */
   onStderr?: (text: string) => void;
+  /** Lines of stderr never to quote (--heap: the inspector's, which hold its address). */
+  hideStderrLine?: (line: string) => boolean;
 }
 
 /** Spawns the command; rejects with a CannotRun when it cannot be run at all (not found, not executable). */
@@ -49,10 +52,15 @@ export function startServer(command: string, args: string[], o: SpawnOptions = {
     detached: true,
   });
   let tail = '';
+  let cut = false;
   const stderrClosed = new Promise<void>((r) => child.stderr!.once('close', r));
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (text: string) => {
-    tail = (tail + text).slice(-TAIL_BYTES);
+    tail += text;
+    if (tail.length > TAIL_BYTES) {
+      tail = tail.slice(-TAIL_BYTES);
+      cut = true;
+    }
     o.onStderr?.(text);
   });
   // Writes to a server that has died fail with EPIPE; the exit is what gets reported.
@@ -81,7 +89,7 @@ export function startServer(command: string, args: string[], o: SpawnOptions = {
         owned: true,
         exited,
         exit: () => exit,
-        stderrTail: () => tail.split('\n').filter((l) => l.trim()).slice(-20),
+        stderrTail: () => lastLines(tail, cut, o.hideStderrLine),
         knownPids,
         stop: async (graceMs = 2000) => {
           await stopTree(pid, knownPids, exited, () => exit !== undefined, child, graceMs);
@@ -90,6 +98,14 @@ export function startServer(command: string, args: string[], o: SpawnOptions = {
       });
     });
   });
+}
+
+/** The last lines of the stderr kept, without those to hide. */
+function lastLines(tail: string, cut: boolean, hide?: (line: string) => boolean): string[] {
+  // A tail cut to its last bytes begins inside a line: that piece is no line of its own, and the line it
+  // ends could be one to hide, whose end the filter would no longer recognise.
+  const whole = cut ? tail.slice(tail.indexOf('\n') + 1 || tail.length) : tail;
+  return whole.split('\n').filter((l) => l.trim() && !hide?.(l)).slice(-20);
 }
 
 /** Remember the tree's current members, so that they can be ended even after their parent has gone. */

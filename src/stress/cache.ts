@@ -12,7 +12,7 @@ import { classify, describeError } from '../transport/outcome.js';
 import { treeSampler } from '../sampling/tree.js';
 import { endServer } from '../server/process.js';
 import { openTarget, type Target } from '../server/open.js';
-import { heapWatch, withoutInspectorLines, type HeapWatch } from '../heap/watch.js';
+import { heapWatch, type HeapWatch } from '../heap/watch.js';
 import { cacheTrend, cacheVerdict, lookAtCache, type CacheTrend } from '../judge/cache.js';
 import { memoryTrend } from '../judge/trend.js';
 import { lookAt } from '../judge/stopping.js';
@@ -39,8 +39,7 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
   const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal, ...heap?.spawn });
   try {
     describeTarget(results, target);
-    const noHeap = await heap?.attach();
-    if (noHeap) results.warnings.push(noHeap);
+    results.warnings.push(...(await heap?.attach())?.warnings ?? []);
     const { floods, firstKey } = await chooseFloods(opts, target, results, ctx.signal);
     ctx.announce(results, loadPlan(opts, results));
     const { control, flood } = await load(opts, ctx, target, floods, firstKey, heap);
@@ -59,7 +58,7 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
     }
     heap?.close();
     await endServer(target.server);
-    results.stderrTail = heap ? withoutInspectorLines(target.server.stderrTail()) : target.server.stderrTail();
+    results.stderrTail = target.server.stderrTail();
     fillRun(results, run, target);
     const trend = flood ? cacheTrend(points(control), points(flood), memoryBudgets(opts)) : null;
     fillCache(results, control, flood, trend);

@@ -5,7 +5,7 @@ import { finished, hammer, type HammerResult } from '../load/closedloop.js';
 import { treeSampler } from '../sampling/tree.js';
 import { endServer } from '../server/process.js';
 import { openTarget } from '../server/open.js';
-import { heapWatch, withoutInspectorLines } from '../heap/watch.js';
+import { heapWatch } from '../heap/watch.js';
 import { memoryTrend, type Budgets, type Point, type Trend } from '../judge/trend.js';
 import { lookAt, type LeakTarget } from '../judge/stopping.js';
 import { leakVerdict } from '../judge/leak.js';
@@ -24,9 +24,9 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
   const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal, ...heap?.spawn });
   try {
     describeTarget(results, target);
-    const noHeap = await heap?.attach();
-    if (noHeap) results.warnings.push(noHeap);
-    const watching = heap && !noHeap;
+    const attached = await heap?.attach();
+    results.warnings.push(...attached?.warnings ?? []);
+    const watching = attached?.watching;
     const choice = chooseCalls(target.info, opts.tools, opts.toolArgs);
     if (choice.notice) results.warnings.push(choice.notice);
     const { calls, notices } = await preflight(target.conn, choice.calls, opts.tools.length > 0, Math.min(opts.timeoutMs, 2000));
@@ -59,7 +59,7 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
       : heap?.partial(`the run ended early (${run.stopReason}), so there was no end snapshot`);
     heap?.close();
     await endServer(target.server);
-    results.stderrTail = heap ? withoutInspectorLines(target.server.stderrTail()) : target.server.stderrTail();
+    results.stderrTail = target.server.stderrTail();
     const trend = memoryTrend(run.floors.map((f) => ({ requests: f.requests, bytes: f.bytes, seconds: f.seconds })), budgets);
     fillRun(results, run, target);
     fillMemory(results, run, trend);
