@@ -71,12 +71,15 @@ async function startFixture(mode: string, ...settings: string[]): Promise<Fixtur
   };
 }
 
-/** The memory test against a fixture that mcp-hammer starts itself, on a port chosen beforehand. */
-async function httpMemory(mode: string, extra: string[], path = '/mcp', duration = '20s') {
+/**
+ * The memory test against a fixture that mcp-hammer starts itself, on a port chosen beforehand; with default
+ * options the run lasts until decided (at most --max-duration, 5 minutes).
+ */
+async function httpMemory(mode: string, extra: string[], path = '/mcp', node = NODE) {
   const port = await freePort();
   const mark = marker();
-  const run = await runCli(['memory', '--url', `http://127.0.0.1:${port}${path}`, '--duration', duration, ...extra,
-    '--', ...NODE, SERVER, mode, `port=${port}`, mark], { limitMs: 90_000 });
+  const run = await runCli(['memory', '--url', `http://127.0.0.1:${port}${path}`, ...extra,
+    '--', ...node, SERVER, mode, `port=${port}`, mark], { limitMs: 360_000 });
   assert.deepEqual(processesWith(mark), [], 'no server process may be left behind');
   assert.ok(run.results, `results JSON on stdout; stderr: ${run.stderr}`);
   assert.doesNotMatch(run.stderr, /MaxListenersExceeded/);
@@ -97,19 +100,23 @@ test('http: PASS for a per-session server that frees sessions on DELETE, with se
   assert.match(run.stderr, /Sessions: [\d,]+ opened, [\d,]+ ended \(a new one every 5 requests\)/);
 });
 
-test('http: FAIL with session churn when ended sessions are never removed, bytes per session reported', async (t) => {
-  // Long enough for the memory test's 20,000-request warm-up to leave most of the run to judge.
-  const run = await httpMemory('sessions-kept', ['--requests-per-session', '5'], '/mcp', '40s');
-  if (run.code === 2 && run.results.requests < 40_000 && /cannot tell a leak/.test(run.results.reasons[0])) {
-    // On a machine busy with other work this server gives too few requests after warm-up to judge, and the
-    // tester rightly says so instead of guessing. Reported as TODO, visibly, rather than as a pass.
-    t.todo(`only ${run.results.requests} requests in 40 s: ${run.results.reasons[0]}`);
-    return;
-  }
+test('http: FAIL with session churn when ended sessions are never removed, bytes per session reported', async () => {
+  const run = await httpMemory('sessions-kept', ['--requests-per-session', '10']);
   assert.equal(run.code, 1, why(run));
+  assert.equal(run.results.stopReason, 'decided');
   assert.match(run.results.reasons[0], /memory grows as sessions come and go: [\d.]+ KB per session/);
-  assert.ok(run.results.memory.bytesPerSession > 10_000, `bytes per session ${run.results.memory.bytesPerSession}`);
+  assert.ok(run.results.memory.bytesPerSession > 4096, `bytes per session ${run.results.memory.bytesPerSession}`);
   assert.equal(run.results.sessions.ended, run.results.sessions.opened);
+});
+
+test('http: PASS under churn for a server that frees sessions, with V8 left to its default heap growth', async () => {
+  // No fixed GC schedule here: the server climbs for its first thousand sessions or so, and the warm-up the
+  // verdict leaves out is found in the series.
+  const run = await httpMemory('sessions', ['--requests-per-session', '10'], '/mcp', [process.execPath]);
+  assert.equal(run.code, 0, why(run));
+  assert.equal(run.results.stopReason, 'decided');
+  assert.match(run.results.reasons[0], /^no leak of 1\.0 KB\/request or 16\.0 KB\/session or more$/);
+  assert.ok(run.results.ruledOutBytesPerSession <= 16 * 1024, `ruled out per session ${run.results.ruledOutBytesPerSession}`);
 });
 
 test('http: PASS for a stateless server (a new transport per request)', async () => {
@@ -120,7 +127,7 @@ test('http: PASS for a stateless server (a new transport per request)', async ()
 });
 
 test('http: FAIL for one long session in which the server keeps 4 KB per request', async () => {
-  const run = await httpMemory('request-leak', [], '/mcp', '40s');
+  const run = await httpMemory('request-leak', []);
   assert.equal(run.code, 1, why(run));
   assert.match(run.results.reasons[0], /memory grows with every request/);
   assert.ok(run.results.memory.bytesPerRequest > 2000, `bytes per request ${run.results.memory.bytesPerRequest}`);

@@ -9,7 +9,7 @@ const REPEAT = Number(process.env.MCP_HAMMER_REPEAT ?? 1);
 
 async function memory(mode: string, extra: string[] = []) {
   const mark = marker();
-  const run = await runCli(['memory', ...extra, '--', process.execPath, fixture('memory-server.js'), mode, mark]);
+  const run = await runCli(['memory', ...extra, '--', process.execPath, fixture('memory-server.js'), mode, mark], { limitMs: 360_000 });
   assert.deepEqual(processesWith(mark), [], 'no server process may be left behind');
   assert.ok(run.results, `results JSON on stdout; stderr: ${run.stderr}`);
   return run;
@@ -36,6 +36,26 @@ for (const mode of ['clean', 'garbage', 'bounded-cache']) {
     });
   }
 }
+
+test('memory: a slow server (~300 requests/s) keeping 1 KB per call FAILs, with default options', async () => {
+  const run = await memory('slow-leak');
+  assert.equal(run.code, 1, `${run.results.reasons.join('; ')}\n${run.stderr}`);
+  assert.equal(run.results.stopReason, 'decided');
+  assert.match(run.results.reasons[0], /grows with every request/);
+});
+
+test('memory: a slow clean server (~300 requests/s) PASSes, with default options', async () => {
+  const run = await memory('slow-clean');
+  assert.equal(run.code, 0, `${run.results.reasons.join('; ')}\n${run.stderr}`);
+  assert.equal(run.results.stopReason, 'decided');
+});
+
+test('memory: with --duration the length is the user\'s, and a run too short to rule out the leak size says so (exit 2)', async () => {
+  const run = await memory('slow-clean', ['--duration', '8s']);
+  assert.equal(run.code, 2);
+  assert.equal(run.results.stopReason, 'duration');
+  assert.match(run.results.reasons[0], /cannot be excluded in [\d.]+ s at [\d,]+ requests\/s .*give a longer --duration/);
+});
 
 test('memory: FAIL when the server dies mid-run, with its exit code and the requests done', async () => {
   const run = await memory('crash-after=3000');
