@@ -1,0 +1,97 @@
+// Time to verdict (part of `npm run bench`): the real CLI with default options (the run lasts until the
+// evidence decides) against each kind of fixture, as a user would run it; each fixture three times, the
+// median of the wall times from start to exit, and every verdict seen. Runs alone, one at a time: a
+// busy machine gives fewer requests a second, so every verdict comes later.
+// Usage: verdicts.js [--runs 3] [--only <name part>]
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, runNode } from './children.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../test/fixtures/${name}`, import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PYTHON = join(ROOT, '.venv-fixtures', 'bin', 'python');
+const PY_SERVER = join(ROOT, 'test', 'fixtures', 'python', 'memory_server.py');
+
+interface Case {
+  name: string;
+  expect: 'pass' | 'fail';
+  /** The CLI's arguments; port: a free port, for servers over HTTP. */
+  args: (port: number) => string[];
+  python?: boolean;
+}
+
+const node = (file: string, mode: string) => ['--', process.execPath, fixture(file), mode];
+const CASES: Case[] = [
+  { name: 'Node SDK, clean (~25,000 req/s)', expect: 'pass', args: () => ['memory', ...node('memory-server.js', 'clean')] },
+  { name: 'Node SDK, 1 KB per call', expect: 'fail', args: () => ['memory', ...node('memory-server.js', 'heap-leak')] },
+  { name: 'Node SDK, 1 MB garbage per call', expect: 'pass', args: () => ['memory', ...node('memory-server.js', 'garbage')] },
+  { name: 'Node SDK, slow (~300 req/s), clean', expect: 'pass', args: () => ['memory', ...node('memory-server.js', 'slow-clean')] },
+  { name: 'Node SDK, slow (~300 req/s), 1 KB per call', expect: 'fail', args: () => ['memory', ...node('memory-server.js', 'slow-leak')] },
+  { name: 'Python SDK, clean', expect: 'pass', python: true, args: () => ['memory', '--', PYTHON, PY_SERVER, 'clean'] },
+  { name: 'Python SDK, 2 KB per call', expect: 'fail', python: true, args: () => ['memory', '--', PYTHON, PY_SERVER, 'keep-2kb'] },
+  { name: 'Python SDK, 500 B per call', expect: 'fail', python: true, args: () => ['memory', '--', PYTHON, PY_SERVER, 'keep-500b'] },
+  {
+    name: 'HTTP, sessions never freed, churn 10', expect: 'fail',
+    args: (port) => ['memory', '--url', `http://127.0.0.1:${port}/mcp`, '--requests-per-session', '10', '--', process.execPath, fixture('http-server.js'), 'sessions-kept', `port=${port}`],
+  },
+  {
+    name: 'HTTP, sessions freed, churn 10', expect: 'pass',
+    args: (port) => ['memory', '--url', `http://127.0.0.1:${port}/mcp`, '--requests-per-session', '10', '--', process.execPath, fixture('http-server.js'), 'sessions', `port=${port}`],
+  },
+  { name: 'cache: unbounded 8 KB memo', expect: 'fail', args: () => ['cache', ...node('cache-server.js', 'unbounded')] },
+  { name: 'cache: lru=500', expect: 'pass', args: () => ['cache', ...node('cache-server.js', 'lru=500')] },
+];
+
+interface Seen {
+  seconds: number;
+  verdict: string;
+  stopReason?: string;
+  requestsPerSecond?: number;
+}
+
+async function once(c: Case, out: string): Promise<Seen> {
+  const port = await freePort();
+  const started = performance.now();
+  const run = await runNode([CLI, ...c.args(port).slice(0, 1), '--json', '--out', out, ...c.args(port).slice(1)], 400_000);
+  const r = run.json;
+  return { seconds: (performance.now() - started) / 1000, verdict: r?.verdict ?? `exit ${run.code}`, stopReason: r?.stopReason, requestsPerSecond: r?.requestsPerSecond };
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, only: { type: 'string' } } });
+  const runs = Number(values.runs);
+  const out = mkdtempSync(join(tmpdir(), 'mcp-hammer-verdicts-'));
+  process.stderr.write(`Time to verdict, default options, ${runs} runs each; load average at start ${loadavg()[0].toFixed(2)}\n`);
+  const lines = ['| server | expected | time to verdict (median) | verdicts | stopped | req/s |', '| --- | --- | ---: | --- | --- | ---: |'];
+  try {
+    for (const c of CASES.filter((k) => !values.only || k.name.includes(values.only))) {
+      if (c.python && !existsSync(PYTHON)) {
+        lines.push(`| ${c.name} | ${c.expect.toUpperCase()} | (no .venv-fixtures: node dist/test/fixtures/python/venv.js) | | | |`);
+        continue;
+      }
+      const seen: Seen[] = [];
+      for (let i = 0; i < runs; i++) {
+        seen.push(await once(c, out));
+        process.stderr.write(`  ${c.name}: ${seen.at(-1)!.verdict} in ${seen.at(-1)!.seconds.toFixed(1)} s\n`);
+      }
+      const verdicts = seen.map((s) => s.verdict.toUpperCase()).join(', ');
+      const stops = [...new Set(seen.map((s) => s.stopReason ?? '-'))].join(', ');
+      lines.push(`| ${c.name} | ${c.expect.toUpperCase()} | ${median(seen.map((s) => s.seconds)).toFixed(0)} s | ${verdicts} | ${stops} | `
+        + `${Math.round(median(seen.map((s) => s.requestsPerSecond ?? 0))).toLocaleString('en-US')} |`);
+    }
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+await main();
