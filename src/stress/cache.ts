@@ -16,11 +16,13 @@ import { heapWatch, withoutInspectorLines, type HeapWatch } from '../heap/watch.
 import { cacheTrend, cacheVerdict, type CacheTrend } from '../judge/cache.js';
 import { judgeRun } from '../judge/run.js';
 import { chooseSignal, heapCacheTrend, withSignal } from '../judge/signal.js';
+import { withHandles } from '../judge/handles.js';
 import { loadPlan } from '../report/progress.js';
 import { round } from '../format.js';
 import type { CacheResults, HeapResults } from '../results.js';
 import type { Options, RunContext } from '../options.js';
 import { assign, blockTiming, describeTarget, fillRun, HEAP_BASELINE_AT, runFacts, SIGNAL, trendFields } from './shared.js';
+import { fillHandles, handleCounter } from './handles.js';
 
 /** The share of the run (time and requests) given to the control phase; the flood has the rest. */
 const CONTROL_SHARE = 0.3;
@@ -61,7 +63,10 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
     const rejected = flood && flood.requests ? flood.errorCount / flood.requests : 0;
     const judged = judgeRun(runFacts(run, results, opts.timeoutMs), deciding?.flood ?? null, () => cacheVerdict(deciding!, rejected));
     if (heapResults && chosen && results.memory) results.memory.decidedBy = chosen.decidedBy;
-    assign(results, heapResults && chosen ? withSignal(judged, chosen.decidedBy, heapSignal?.flood ?? null, Boolean(results.server.exit)) : judged);
+    // Handles over both phases, the flood's requests continuing the control phase's.
+    const floors = [...control.floors, ...(flood?.floors ?? []).map((f) => ({ ...f, requests: f.requests + control.requests }))];
+    const handles = fillHandles(results, floors, target.server);
+    assign(results, withHandles(heapResults && chosen ? withSignal(judged, chosen.decidedBy, heapSignal?.flood ?? null, Boolean(results.server.exit)) : judged, handles));
   } finally {
     heap?.close();
     await endServer(target.server);
@@ -93,6 +98,7 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
     sampler: treeSampler(target.server.pid),
     signal: ctx.signal,
     serverExited: target.server.exited,
+    handles: handleCounter(target.server),
   };
   const seconds = (part: number) => (opts.durationSeconds === undefined ? undefined : opts.durationSeconds * part);
   const controlProgress = ctx.progress('control');

@@ -10,11 +10,13 @@ import { memoryTrend, type Trend } from '../judge/trend.js';
 import { leakVerdict } from '../judge/leak.js';
 import { judgeRun } from '../judge/run.js';
 import { chooseSignal, heapTrend, withSignal } from '../judge/signal.js';
+import { withHandles } from '../judge/handles.js';
 import { loadPlan } from '../report/progress.js';
 import { round } from '../format.js';
 import type { MemoryResults } from '../results.js';
 import type { Options, RunContext } from '../options.js';
 import { assign, blockTiming, describeTarget, fillRun, HEAP_BASELINE_AT, runFacts, SIGNAL, trendFields } from './shared.js';
+import { fillHandles, handleCounter } from './handles.js';
 
 export async function memoryTest(opts: Options, ctx: RunContext, results: MemoryResults): Promise<void> {
   const heap = opts.heap ? heapWatch() : null;
@@ -44,6 +46,7 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
       serverExited: target.server.exited,
       onProgress: progress.update,
       atFloor: heap ? (p) => heap.atFloor({ requests: p.requests, baseline: p.fraction >= HEAP_BASELINE_AT }) : undefined,
+      handles: handleCounter(target.server),
     });
     progress.done();
     if (watching && run.stopReason === 'done') ctx.say('Heap: probing where allocations come from, then the end snapshot...');
@@ -61,7 +64,8 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
     const { trend: deciding, decidedBy } = chooseSignal(trend, heapSignal);
     const judged = judgeRun(runFacts(run, results, opts.timeoutMs), deciding, (t) => leakVerdict(t, results.sessions?.requestsPerSession));
     if (heapResults && results.memory) results.memory.decidedBy = decidedBy;
-    assign(results, heapResults ? withSignal(judged, decidedBy, heapSignal, Boolean(results.server.exit)) : judged);
+    const handles = fillHandles(results, run.floors, target.server);
+    assign(results, withHandles(heapResults ? withSignal(judged, decidedBy, heapSignal, Boolean(results.server.exit)) : judged, handles));
   } finally {
     heap?.close();
     await endServer(target.server);
