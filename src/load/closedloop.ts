@@ -9,7 +9,7 @@ import type { Exit } from '../server/process.js';
 import { Histogram } from './latency.js';
 import { classify, countError, describeError } from '../transport/outcome.js';
 import { meterTester, percent } from './testerload.js';
-import type { ErrorCounts, LatencySummary, StopReason, TesterLoad } from '../results.js';
+import type { ErrorCounts, HandleCounts, LatencySummary, StopReason, TesterLoad } from '../results.js';
 
 /** One memory reading: [seconds since start, requests completed, leak-signal bytes, RSS bytes]. */
 export type Sample = [number, number, number, number];
@@ -20,6 +20,8 @@ export interface Floor {
   requests: number;
   bytes: number;
   rss: number;
+  /** The tree's handles at the floor, when HammerOptions.handles counts them. */
+  handles?: HandleCounts;
 }
 
 /** The load ran its course: it was not cut short by the user or the server. */
@@ -48,6 +50,8 @@ export interface HammerOptions {
    * the progress (what the run has ruled out so far).
    */
   look?: (floors: Floor[]) => { stop: boolean; note?: string };
+  /** Called at each floor only (never beside the other samples) with the tree's pids as last sampled. */
+  handles?: (pids: number[]) => HandleCounts | null;
   now?: () => number;
 }
 
@@ -231,6 +235,7 @@ function memoryWatch(o: HammerOptions, run: Run) {
   const floors: Floor[] = [];
   let blockMin = Infinity;
   let last: Sample = [0, 0, 0, 0];
+  let pids: number[] = [];
   let sampling = false;
   let answersSeen = 0;
   let lastAnswerAt = run.start;
@@ -241,6 +246,7 @@ function memoryWatch(o: HammerOptions, run: Run) {
 
   const take = async (): Promise<Sample> => {
     const m = await o.sampler();
+    pids = m.pids;
     const s: Sample = [(run.now() - run.start) / 1000, run.done, m.anon, m.rss];
     samples.push(s);
     if (m.cpuSeconds !== undefined) {
@@ -284,7 +290,8 @@ function memoryWatch(o: HammerOptions, run: Run) {
     async floor() {
       while (sampling) await new Promise((r) => setTimeout(r, 1));
       const s = await take();
-      floors.push({ seconds: s[0], requests: s[1], bytes: Math.min(blockMin, s[2]), rss: s[3] });
+      const handles = o.handles?.(pids) ?? undefined;
+      floors.push({ seconds: s[0], requests: s[1], bytes: Math.min(blockMin, s[2]), rss: s[3], ...(handles && { handles }) });
       blockMin = Infinity;
       const seen = o.look?.(floors);
       if (seen) note = seen.note;

@@ -3,6 +3,7 @@
 import type { CacheResults, LatencySummary, MemoryResults, RateResults, Results, SessionStats } from '../results.js';
 import { count as n, formatBytes, formatDuration, formatRate, formatWait, wholeMB as mb } from '../format.js';
 import { heapLines } from './heap.js';
+import { handlesLine } from './handles.js';
 
 const BARS = '▁▂▃▄▅▆▇█';
 
@@ -76,6 +77,7 @@ function memoryLines(r: MemoryResults): string[] {
     }
     lines.push(sparkline(m.samples.map((s) => s[2])));
   }
+  if (r.handles) lines.push(handlesLine(r.handles));
   return [...lines, ...loadLines(r)];
 }
 
@@ -113,6 +115,7 @@ function cacheLines(r: CacheResults): string[] {
     }
     lines.push(sparkline(m.samples.map((s) => s[2])));
   }
+  if (r.handles) lines.push(handlesLine(r.handles));
   return [...lines, ...loadLines(r)];
 }
 

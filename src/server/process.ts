@@ -4,11 +4,18 @@
 // variables).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { processMemory, processTree } from '../sampling/tree.js';
+import { groupMembers, processInfo } from '../sampling/handles.js';
 import { CannotRun } from '../errors.js';
 
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
+}
+
+/** A process of the server's tree still running once the server itself had exited. */
+export interface Outlived {
+  pid: number;
+  command: string;
 }
 
 export interface ServerProcess {
@@ -28,6 +35,8 @@ export interface ServerProcess {
   knownPids: Set<number>;
   /** End the whole tree: close stdin, SIGTERM, then SIGKILL after the grace period. */
   stop(graceMs?: number): Promise<void>;
+  /** After stop: the processes of the tree that outlived the server's own exit (they were then ended too). */
+  outlived(): Outlived[];
 }
 
 /** How much of the server's stderr is kept for its last lines. */
@@ -73,6 +82,7 @@ export function startServer(command: string, args: string[], o: SpawnOptions = {
     });
   });
   const knownPids = new Set<number>();
+  let outlived: Outlived[] = [];
 
   return new Promise((resolve, reject) => {
     child.once('error', (err: NodeJS.ErrnoException) => {
@@ -92,9 +102,10 @@ export function startServer(command: string, args: string[], o: SpawnOptions = {
         stderrTail: () => lastLines(tail, cut, o.hideStderrLine),
         knownPids,
         stop: async (graceMs = 2000) => {
-          await stopTree(pid, knownPids, exited, () => exit !== undefined, child, graceMs);
+          outlived = await stopTree(pid, knownPids, exited, () => exit !== undefined, child, graceMs);
           await drain(stderrClosed);
         },
+        outlived: () => outlived,
       });
     });
   });
@@ -131,18 +142,43 @@ export function alive(pid: number): boolean {
   }
 }
 
+/**
+ * The server itself is ended first (stdin closed, SIGTERM), as a client ends it; what of its tree is still
+ * running once it has exited outlived it, and is listed. Then the whole tree: SIGTERM, and SIGKILL after
+ * the grace period.
+ */
 async function stopTree(pid: number, known: Set<number>, exited: Promise<Exit>, hasExited: () => boolean,
-  child: ChildProcess, graceMs: number): Promise<void> {
-  if (!hasExited()) for (const p of await processTree(pid)) known.add(p);
+  child: ChildProcess, graceMs: number): Promise<Outlived[]> {
+  const tree = hasExited() ? [] : await processTree(pid);
+  for (const p of tree) known.add(p);
+  const pause = () => new Promise((r) => setTimeout(r, 20));
   child.stdin!.end();
+  signal(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && !hasExited()) await pause();
+  const outlived = hasExited() ? survivors(pid, tree) : [];
   signal(-pid, 'SIGTERM');
   for (const p of known) signal(p, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && ([...known].some(alive) || !hasExited())) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const rest = Math.max(deadline, Date.now() + 500);
+  while (Date.now() < rest && [...known].some(alive)) await pause();
   killTreeNow(pid, known);
   await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
+  return outlived;
+}
+
+/**
+ * Members of the tree (as walked before the end) or of the server's process group still running, zombies
+ * not counted. Pids seen earlier in the run are not trusted: with pid_max at 32,768 a number may have been
+ * given to some other process since.
+ */
+function survivors(root: number, tree: number[]): Outlived[] {
+  const candidates = new Set([...tree, ...groupMembers(root)]);
+  candidates.delete(root);
+  return [...candidates].flatMap((p) => {
+    const info = processInfo(p);
+    if (info) return info.state === 'Z' ? [] : [{ pid: p, command: info.name }];
+    return alive(p) ? [{ pid: p, command: '' }] : []; // no /proc (macOS): alive is all we know
+  });
 }
 
 /** Wait (briefly) until everything the server wrote to stderr has been read, such as its dying words. */
@@ -181,7 +217,7 @@ export async function watchedServer(pid: number): Promise<ServerProcess> {
     poll.unref();
   });
   return {
-    pid, owned: false, exited, exit: () => exit, stderrTail: () => [], knownPids: new Set([pid]), stop: async () => {},
+    pid, owned: false, exited, exit: () => exit, stderrTail: () => [], knownPids: new Set([pid]), stop: async () => {}, outlived: () => [],
   };
 }
 
@@ -189,5 +225,6 @@ export async function watchedServer(pid: number): Promise<ServerProcess> {
 export function noServer(): ServerProcess {
   return {
     pid: 0, owned: false, exited: new Promise(() => {}), exit: () => undefined, stderrTail: () => [], knownPids: new Set(), stop: async () => {},
+    outlived: () => [],
   };
 }

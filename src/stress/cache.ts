@@ -18,13 +18,15 @@ import { memoryTrend } from '../judge/trend.js';
 import { lookAt } from '../judge/stopping.js';
 import { judgeRun } from '../judge/run.js';
 import { chooseSignal, heapCacheTrend, withSignal } from '../judge/signal.js';
+import { withHandles } from '../judge/handles.js';
 import { loadPlan } from '../report/progress.js';
 import { round } from '../format.js';
 import type { CacheResults, HeapResults } from '../results.js';
 import type { Options, RunContext } from '../options.js';
 import {
-  assign, blockTiming, describeTarget, fillRun, heapBaselineDue, leakTarget, looker, memoryBudgets, runFacts, runLength, SIGNAL, trendFields,
+  assign, blockTiming, describeTarget, fillRun, heapBaselineDue, leakTarget, looker, memoryBudgets, pointsOf, runFacts, runLength, SIGNAL, trendFields, withHandleLook,
 } from './shared.js';
+import { fillHandles, handleCounter } from './handles.js';
 
 /**
  * The share of the run (time and requests) given to the control phase, the flood having the rest; in a run
@@ -72,7 +74,10 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
     const judged = judgeRun(runFacts(run, results, opts.timeoutMs), deciding?.flood ?? null,
       () => cacheVerdict(deciding!, rejected, leakTarget(opts), { durationSeconds: run.durationSeconds, requestsPerSecond: run.requestsPerSecond, setLength: !length.open }));
     if (heapResults && chosen && results.memory) results.memory.decidedBy = chosen.decidedBy;
-    assign(results, heapResults && chosen ? withSignal(judged, chosen.decidedBy, heapSignal?.flood ?? null, Boolean(results.server.exit)) : judged);
+    // Handles over both phases, the flood's requests continuing the control phase's.
+    const floors = [...control.floors, ...(flood?.floors ?? []).map((f) => ({ ...f, requests: f.requests + control.requests }))];
+    const handles = fillHandles(results, floors, target.server);
+    assign(results, withHandles(heapResults && chosen ? withSignal(judged, chosen.decidedBy, heapSignal?.flood ?? null, Boolean(results.server.exit)) : judged, handles));
   } finally {
     heap?.close();
     await endServer(target.server);
@@ -106,6 +111,7 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
     sampler: treeSampler(target.server.pid),
     signal: ctx.signal,
     serverExited: target.server.exited,
+    handles: handleCounter(target.server),
   };
   const length = runLength(opts);
   const seconds = (part: number) => (length.maxSeconds === undefined ? undefined : length.maxSeconds * part);
@@ -120,9 +126,9 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
     onProgress: controlProgress.update,
     // In a run that lasts until decided, the control phase ends once repeated requests are known to grow
     // or not (and has lasted long enough for the --heap baseline).
-    look: looker(length.open, (pts) => {
-      const trend = memoryTrend(pts, budgets);
-      const long = (pts.at(-1)?.requests ?? 0) > 0 && pts.length * blockMs >= MIN_CONTROL_MS;
+    look: looker(length.open, (floors) => {
+      const trend = memoryTrend(pointsOf(floors), budgets);
+      const long = floors.length * blockMs >= MIN_CONTROL_MS;
       return { decision: long ? lookAt(trend, leak) : null, ruledOut: trend.ruledOutBytesPerRequest };
     }),
     // With --heap, a forced GC at every block boundary of both phases, so that their floors compare; the
@@ -139,9 +145,10 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
     maxRequests: opts.requests === undefined ? undefined : Math.max(1, opts.requests - control.requests),
     maxSeconds: length.open ? Math.max(1, (length.maxSeconds ?? 0) - control.durationSeconds) : seconds(1 - CONTROL_SHARE),
     onProgress: floodProgress.update,
-    look: looker(length.open, (pts) => {
-      const flooded = cacheTrend(points(control), pts, budgets);
-      return { decision: lookAtCache(flooded, leak), ruledOut: flooded.flood.ruledOutBytesPerRequest };
+    look: looker(length.open, (floors) => {
+      const flooded = cacheTrend(points(control), pointsOf(floors), budgets);
+      const both = [...control.floors, ...floors.map((f) => ({ ...f, requests: f.requests + control.requests }))];
+      return { decision: withHandleLook(lookAtCache(flooded, leak), both), ruledOut: flooded.flood.ruledOutBytesPerRequest };
     }, 'key'),
     atFloor: heap ? (p) => heap.atFloor({ requests: control.requests + p.requests, baseline: true }) : undefined,
   });

@@ -1,23 +1,25 @@
 // The memory leak test: start the server, hammer it with the same requests again and again while the
 // memory of its tree is sampled, judge the trend after warm-up (judge/trend.ts), report.
 import { chooseCalls, preflight } from '../requests/calls.js';
-import { finished, hammer, type HammerResult } from '../load/closedloop.js';
+import { finished, hammer, type Floor, type HammerResult } from '../load/closedloop.js';
 import { treeSampler } from '../sampling/tree.js';
 import { endServer } from '../server/process.js';
 import { openTarget } from '../server/open.js';
 import { heapWatch } from '../heap/watch.js';
-import { memoryTrend, type Budgets, type Point, type Trend } from '../judge/trend.js';
+import { memoryTrend, type Budgets, type Trend } from '../judge/trend.js';
 import { lookAt, type LeakTarget } from '../judge/stopping.js';
 import { leakVerdict } from '../judge/leak.js';
 import { judgeRun } from '../judge/run.js';
 import { chooseSignal, heapTrend, withSignal } from '../judge/signal.js';
+import { withHandles } from '../judge/handles.js';
 import { loadPlan } from '../report/progress.js';
 import { round } from '../format.js';
 import type { MemoryResults } from '../results.js';
 import type { Options, RunContext } from '../options.js';
 import {
-  assign, blockTiming, describeTarget, fillRun, heapBaselineDue, leakTarget, looker, memoryBudgets, runFacts, runLength, SIGNAL, trendFields,
+  assign, blockTiming, describeTarget, fillRun, heapBaselineDue, leakTarget, looker, memoryBudgets, pointsOf, runFacts, runLength, SIGNAL, trendFields, withHandleLook,
 } from './shared.js';
+import { fillHandles, handleCounter } from './handles.js';
 
 export async function memoryTest(opts: Options, ctx: RunContext, results: MemoryResults): Promise<void> {
   const heap = opts.heap ? heapWatch() : null;
@@ -45,12 +47,13 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
       maxSeconds: length.maxSeconds,
       timeoutMs: opts.timeoutMs,
       ...blockTiming(opts.durationSeconds, opts.requests),
-      look: looker(length.open, (points) => judgeFloors(points, budgets, leak)),
+      look: looker(length.open, (floors) => judgeFloors(floors, budgets, leak)),
       sampler: treeSampler(target.server.pid),
       signal: ctx.signal,
       serverExited: target.server.exited,
       onProgress: progress.update,
       atFloor: heap ? (p) => heap.atFloor({ requests: p.requests, baseline: heapBaselineDue(p) }) : undefined,
+      handles: handleCounter(target.server),
     });
     progress.done();
     if (watching && finished(run.stopReason)) ctx.say('Heap: probing where allocations come from, then the end snapshot...');
@@ -70,7 +73,8 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
     const judged = judgeRun(runFacts(run, results, opts.timeoutMs), deciding,
       (t) => leakVerdict(t, leak, { durationSeconds: run.durationSeconds, requestsPerSecond: run.requestsPerSecond, setLength: !length.open }));
     if (heapResults && results.memory) results.memory.decidedBy = decidedBy;
-    assign(results, heapResults ? withSignal(judged, decidedBy, heapSignal, Boolean(results.server.exit)) : judged);
+    const handles = fillHandles(results, run.floors, target.server);
+    assign(results, withHandles(heapResults ? withSignal(judged, decidedBy, heapSignal, Boolean(results.server.exit)) : judged, handles));
   } finally {
     heap?.close();
     await endServer(target.server);
@@ -78,9 +82,9 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
 }
 
 /** One look at the floors so far: the decision it suggests, and the smallest leak it rules out. */
-function judgeFloors(points: Point[], budgets: Budgets, target: LeakTarget) {
-  const trend = memoryTrend(points, budgets);
-  return { decision: lookAt(trend, target), ruledOut: trend.ruledOutBytesPerRequest };
+function judgeFloors(floors: Floor[], budgets: Budgets, target: LeakTarget) {
+  const trend = memoryTrend(pointsOf(floors), budgets);
+  return { decision: withHandleLook(lookAt(trend, target), floors), ruledOut: trend.ruledOutBytesPerRequest };
 }
 
 function fillMemory(results: MemoryResults, run: HammerResult, trend: Trend): void {

@@ -5,6 +5,7 @@ import { testerWarnings } from '../load/testerload.js';
 import type { Judged, RunFacts } from '../judge/run.js';
 import { DEFAULT_BUDGETS, type Budgets, type Point, type Trend } from '../judge/trend.js';
 import { streak, type Decision, type LeakTarget } from '../judge/stopping.js';
+import { judgeHandles, type HandlePoint } from '../judge/handles.js';
 import type { Options } from '../options.js';
 import type { Target } from '../server/open.js';
 import type { MemorySection, Results } from '../results.js';
@@ -55,16 +56,30 @@ export function memoryBudgets(opts: Options): Budgets {
  * The look after each block: the trend of the floors so far, what it rules out (for the progress line),
  * and, in a run that lasts until decided, whether the same answer has held long enough to stop.
  */
-export function looker(open: boolean, judge: (points: Point[]) => { decision: Decision; ruledOut: number }, per = 'request')
+export function looker(open: boolean, judge: (floors: Floor[]) => { decision: Decision; ruledOut: number }, per = 'request')
   : (floors: Floor[]) => { stop: boolean; note?: string } {
   const agreed = streak();
   return (floors) => {
-    const { decision, ruledOut } = judge(floors.map((f) => ({ requests: f.requests, bytes: f.bytes, seconds: f.seconds })));
+    const { decision, ruledOut } = judge(floors);
     const stop = agreed(decision, floors.at(-1)?.requests ?? 0) !== null && open;
     return { stop, note: Number.isFinite(ruledOut) ? `rules out >= ${formatBytes(ruledOut)}/${per}` : undefined };
   };
 }
 
+/** The floors as the memory rule reads them. */
+export const pointsOf = (floors: Floor[]): Point[] => floors.map((f) => ({ requests: f.requests, bytes: f.bytes, seconds: f.seconds }));
+
+/**
+ * One look's decision with the handles counted at the floors: a handle leak established is a FAIL, and
+ * no PASS while a count is still warming up or climbing.
+ */
+export function withHandleLook(decision: Decision, floors: Floor[]): Decision {
+  const series = floors.flatMap((f): HandlePoint[] => (f.handles ? [[f.requests, f.handles]] : []));
+  if (!series.length) return decision;
+  const h = judgeHandles(series);
+  if (h.leaking) return 'fail';
+  return decision === 'pass' && (h.warmingUp || h.growing) ? null : decision;
+}
 export function describeTarget(results: Results, target: Target): void {
   const { info } = target;
   Object.assign(results.server, { name: info.name, version: info.version, protocolVersion: info.protocolVersion }, target.remote);
