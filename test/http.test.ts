@@ -109,6 +109,13 @@ test('http: FAIL with session churn when ended sessions are never removed, bytes
   assert.equal(run.results.sessions.ended, run.results.sessions.opened);
 });
 
+test('http: FAIL under churn for a server that keeps 4 KB per session it has ended', async () => {
+  const run = await httpMemory('session-leak', ['--requests-per-session', '10']);
+  assert.equal(run.code, 1, why(run));
+  assert.match(run.results.reasons[0], /memory grows as sessions come and go/);
+  assert.ok(run.results.memory.bytesPerSession > 2048, `bytes per session ${run.results.memory.bytesPerSession}`);
+});
+
 test('http: PASS under churn for a server that frees sessions, with V8 left to its default heap growth', async () => {
   // No fixed GC schedule here: the server climbs for its first thousand sessions or so, and the warm-up the
   // verdict leaves out is found in the series.
