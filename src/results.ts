@@ -100,6 +100,8 @@ export interface RetryHint {
   /** Where the server said it: the Retry-After header, a retryAfter field, or the message text. */
   source: 'Retry-After' | 'retryAfter' | 'text';
   seconds: number;
+  /** For a retryAfter field: where it sits in the answer, e.g. result.error.data.retryAfter. */
+  field?: string;
 }
 
 export interface Throttle {
@@ -107,6 +109,17 @@ export interface Throttle {
   code?: number | string;
   message: string;
   hint?: RetryHint;
+}
+
+/** Memory and cache: the calls a rate limiter refused (told from the error samples of each class). */
+export interface Throttling {
+  count: number;
+  /** Of the run's requests, 0..1. */
+  share: number;
+  style: ThrottleStyle;
+  code?: number | string;
+  message: string;
+  retryHint?: RetryHint;
 }
 
 export type StepPhase = 'baseline' | 'step' | 'hold';
@@ -244,12 +257,14 @@ export interface MemorySection {
 
 export interface MemoryResults extends CommonResults {
   test: 'memory';
+  throttling?: Throttling;
   memory?: MemorySection;
   heap?: HeapResults;
 }
 
 export interface CacheResults extends CommonResults {
   test: 'cache';
+  throttling?: Throttling;
   memory?: MemorySection;
   heap?: HeapResults;
   /** The flood's requests, each with an argument set never sent before. */
