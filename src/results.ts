@@ -184,7 +184,15 @@ export interface RateFindings {
 export interface CallRecord {
   method: string;
   tool?: string;
+  /** resources/read: the URI read (through a template: filled in). */
+  uri?: string;
+  /** resources/read through a URI template: the template. */
+  template?: string;
+  /** prompts/get: the prompt's name. */
+  prompt?: string;
   arguments?: unknown;
+  /** Arguments whose value came from the server's own answers: property -> where from ("path from list_directory"). */
+  learnt?: Record<string, string>;
   /** Cache test: the properties given a new value in every request. */
   varied?: string[];
 }

@@ -4,6 +4,7 @@ import type { CacheResults, LatencySummary, MemoryResults, RateResults, Results,
 import { count as n, formatBytes, formatDuration, formatRate, formatShare, formatWait, wholeMB as mb } from '../format.js';
 import { heapLines } from './heap.js';
 import { describeThrottle } from '../load/throttled.js';
+import { callName } from '../requests/build.js';
 
 const BARS = '▁▂▃▄▅▆▇█';
 
@@ -81,7 +82,8 @@ function memoryLines(r: MemoryResults): string[] {
 
 function cacheLines(r: CacheResults): string[] {
   const lines = [`Cache Flood Test (${n(r.uniqueKeys ?? 0)} unique keys, ${formatDuration(r.durationSeconds)}, ${n(r.requestsPerSecond)} req/s)`];
-  const varied = r.calls.flatMap((c) => (c.varied ?? []).map((v) => `${c.tool}.${v}`));
+  // A tool's or prompt's argument as lookup.query; a template by itself, its variables in braces.
+  const varied = r.calls.flatMap((c) => (c.template ? (c.varied?.length ? [c.template] : []) : (c.varied ?? []).map((v) => `${callName(c)}.${v}`)));
   if (varied.length) lines.push(`Varied: ${varied.join(', ')}`);
   const m = r.memory;
   const control = r.control;
