@@ -49,7 +49,7 @@ export async function chooseLoad(target: { conn: Connection; info: ServerInfo },
   const choice = chooseCalls(target.info, offered, o, rules);
   if (choice.notice) warnings.push(choice.notice);
   if (named) return choice.calls;
-  warnings.push(...offered.problems.map((p) => `${p}: left out of the load`));
+  warnings.push(...offered.problems);
   const trial = await preflight(target.conn, choice.calls, offered, Math.min(o.timeoutMs, 2000), rules.keepFailing ?? false);
   warnings.push(...trial.notices);
   return trial.calls;

@@ -42,7 +42,7 @@ export async function listOffered(conn: Connection, info: ServerInfo, o: { resou
       offered.uris = [...new Set(items.map((r) => r?.uri).filter((u): u is string => typeof u === 'string'))];
     });
     await add('resources/templates/list', 'resourceTemplates', (items) => {
-      offered.templates = items.filter((t) => typeof t?.uriTemplate === 'string');
+      offered.templates = items.filter((t) => typeof t?.uriTemplate === 'string' && parses(t.uriTemplate));
     });
   }
   if (o.prompts && info.capabilities.prompts) {
@@ -59,7 +59,7 @@ async function listPages(conn: Connection, method: string, key: string): Promise
     if (outcome.kind !== 'answer' || classify(outcome) !== null) {
       // A server that declares the capability but has no such list (-32601) simply offers none.
       const missing = outcome.kind === 'answer' && outcome.message.error?.code === -32601;
-      return { items, complete: missing, problem: missing ? undefined : `${method} failed (${describeError(outcome)})` };
+      return { items, complete: missing, problem: missing ? undefined : `${method} failed (${describeError(outcome)}), so what it lists is left out of the load` };
     }
     const result = outcome.message.result;
     if (Array.isArray(result?.[key])) items.push(...result[key]);
@@ -67,6 +67,15 @@ async function listPages(conn: Connection, method: string, key: string): Promise
     if (!cursor) return { items, complete: true };
   }
   return { items, complete: false };
+}
+
+/** A template the SDK's RFC 6570 reader accepts (a malformed one is not offered). */
+function parses(template: string): boolean {
+  try {
+    return new UriTemplate(template).variableNames.length >= 0;
+  } catch {
+    return false;
+  }
 }
 
 /** A template's variables as the schema of its arguments: each a required string. */
@@ -104,7 +113,10 @@ function filledTemplate(template: string): Call {
 /** A resource named with --resource: a listed URI, one a template matches, or a template to fill. */
 export function namedResource(uri: string, info: ServerInfo, offered: Offered): Call {
   if (!info.capabilities.resources) throw new CannotRun(`--resource ${uri}: this server offers no resources`);
-  if (UriTemplate.isTemplate(uri)) return filledTemplate(uri);
+  if (UriTemplate.isTemplate(uri)) {
+    if (!parses(uri)) throw new CannotRun(`--resource ${uri}: not a URI template that can be filled (RFC 6570)`);
+    return filledTemplate(uri);
+  }
   const known = offered.uris.includes(uri) || offered.templates.some((t) => new UriTemplate(t.uriTemplate).match(uri) !== null);
   if (!known && offered.complete) {
     const have = [...offered.uris.slice(0, 5), ...offered.templates.slice(0, 3).map((t) => t.uriTemplate)];
