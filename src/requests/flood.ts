@@ -53,7 +53,8 @@ export function floodFor(call: Call, varied: string[]): Flood {
     unique(u) {
       let json = pieces[0];
       for (let i = 1; i < pieces.length; i += 2) json += JSON.stringify(valueFor(schemas[Number(pieces[i])], u)) + pieces[i + 1];
-      return { method: call.method, tool: call.tool, prompt: call.prompt, paramsJson: json };
+      // Only the fields the loop reads: this runs once per request of the flood.
+      return call.tool ? { method: 'tools/call', tool: call.tool, paramsJson: json } : { method: 'prompts/get', prompt: call.prompt, paramsJson: json };
     },
   };
 }

@@ -199,6 +199,12 @@ export function hiddenError(result: any): string | null {
   return HIDDEN_ERROR.test(text) ? text.split('\n').find((l: string) => HIDDEN_ERROR.test(l))!.slice(0, 200) : null;
 }
 
+/** Why a call failed, its error or the failed path its answer reports; null when it succeeded. */
+function failureOf(outcome: Outcome): string | null {
+  if (classify(outcome) !== null) return describeError(outcome);
+  return outcome.kind === 'answer' ? hiddenError(outcome.message.result) : null;
+}
+
 /** A call that failed with its generated arguments (or whose answer hid an error), to learn arguments for. */
 export interface Stuck {
   call: Call;
@@ -248,13 +254,13 @@ export async function learn(conn: Connection, stuck: Stuck[], offers: Offers, bu
         made++;
         const call = fill(s.stuck.call, s.slots, offer);
         const outcome = await timed(conn, call, budget.slowMs);
-        if (outcome && classify(outcome) === null && outcome.kind === 'answer' && !hiddenError(outcome.message.result)) {
+        const failure = outcome === null ? 'slow' : failureOf(outcome);
+        if (failure === null && outcome?.kind === 'answer') {
           s.solved = call;
           harvest(offers, outcome.message.result, callName(call), offer.kind === 'path' ? offer.value : undefined);
           break;
         }
-        const error = outcome === null ? '' : outcome.kind === 'answer' && classify(outcome) === null ? hiddenError(outcome.message.result) ?? '' : describeError(outcome);
-        s.wants = wantsFromError(error) ?? s.wants;
+        s.wants = wantsFromError(failure ?? '') ?? s.wants;
       }
     }
     if (made === 0) break;
