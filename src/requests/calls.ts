@@ -164,6 +164,9 @@ export async function preflight(conn: Connection, calls: Call[], offered: Offere
   });
   if (kept.length === 0) return { calls, notices: [] };
   if (left.length === 0) return { calls: kept, notices: [] };
+  // Calls that failed alike, together: a file server denying every made-up path says so once.
+  const alike = new Map<string, string[]>();
+  for (const l of left) alike.set(l.why, [...(alike.get(l.why) ?? []), callName(l.call)]);
   const how = left.every((l) => l.call.tool) ? 'name tools with --tool' : 'name them with --tool, --resource or --prompt';
-  return { calls: kept, notices: [`left out of the load, after one trial call each: ${left.map((l) => `${callName(l.call)} (${l.why})`).join(', ')}; ${how} to call them anyway`] };
+  return { calls: kept, notices: [`left out of the load, after one trial call each: ${[...alike].map(([why, names]) => `${names.join(', ')} (${why})`).join('; ')}; ${how} to call them anyway`] };
 }
