@@ -6,14 +6,14 @@ import assert from 'node:assert/strict';
 import { harvest, hiddenError, newOffers, slotsOf, addOffer, type Offers } from '../src/requests/learn.js';
 import { promptCall, templateCall, toolCall } from '../src/requests/build.js';
 
-const D = '/tmp/fs-study-RgFM';
+const D = '/srv/project';
 const text = (t: string) => ({ content: [{ type: 'text', text: t }], structuredContent: { content: t } });
 const values = (offers: Offers) => offers.list.map((o) => [o.value, o.type ?? '?', o.from]);
 
 test('harvest: list_allowed_directories names the folders, one absolute path a line', () => {
   const offers = newOffers();
-  harvest(offers, text(`Allowed directories:\n${D}\n/tmp/other dir`), 'list_allowed_directories');
-  assert.deepEqual(values(offers), [[D, '?', 'list_allowed_directories'], ['/tmp/other dir', '?', 'list_allowed_directories']]);
+  harvest(offers, text(`Allowed directories:\n${D}\n/srv/other dir`), 'list_allowed_directories');
+  assert.deepEqual(values(offers), [[D, '?', 'list_allowed_directories'], ['/srv/other dir', '?', 'list_allowed_directories']]);
 });
 
 test('harvest: a listing\'s [FILE] and [DIR] names are joined to the directory asked about', () => {

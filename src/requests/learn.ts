@@ -89,7 +89,7 @@ function fromText(offers: Offers, text: string, from: string, dir: string | unde
       if (path) addOffer(offers, { value: path, kind: 'path', type, from });
       continue;
     }
-    // A line that is a path, spaces and all ("/tmp/with space"); prose is read for tokens instead.
+    // A line that is a path, spaces and all ("/srv/with space"); prose is read for tokens instead.
     if (isAbsolute(line) && !/\t|: | - /.test(line)) {
       addOffer(offers, { value: line.replace(/[/:]$/, '') || '/', kind: 'path', from });
       continue;
