@@ -28,6 +28,12 @@ export function formatRate(perSecond: number): string {
   return perSecond >= 10 ? Math.round(perSecond).toLocaleString('en-US') : String(round(perSecond, 1));
 }
 
+/** A share as a percentage: "62%", or "99.96%" where rounding would say all or none. */
+export function formatShare(share: number): string {
+  const pct = share * 100;
+  return (pct > 99.5 && pct < 100) || (pct > 0 && pct < 0.5) ? `${pct.toFixed(2)}%` : `${Math.round(pct)}%`;
+}
+
 /** "2 min", "90 s", "1.5 s": for the recovery timeout in a reason. */
 export function formatWait(seconds: number): string {
   if (seconds >= 120 && seconds % 60 === 0) return `${seconds / 60} min`;

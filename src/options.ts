@@ -20,8 +20,11 @@ Tests:
   ratelimit   does the server refuse floods quickly and let clients back in?
 
 Options:
-  --tool <name>            tool to call, repeatable (default: every tool annotated readOnlyHint: true)
+  --tool <name>            tool to call, repeatable (default: every tool annotated readOnlyHint: true, and
+                           the server's resources and prompts)
   --args <json>            arguments for --tool (default: generated from the tool's inputSchema)
+  --resource <uri>         resource to read, repeatable: a URI, or a URI template to fill
+  --prompt <name>          prompt to get, repeatable; arguments generated, or given as name={"arg":"value"}
   --requests <n>           stop after n requests
   --duration <time>        stop after a time, e.g. 90s, 5m (default: when the verdict is decided; with
                            --requests, whichever first)
@@ -64,6 +67,9 @@ export interface Options {
   example: boolean;
   tools: string[];
   toolArgs: string[];
+  /** --resource: URIs (or templates) to read; --prompt: prompts to get, as name or name={json}. */
+  resources: string[];
+  prompts: string[];
   requests?: number;
   /** The run's length as the user set it; without it and --requests, the run lasts until decided. */
   durationSeconds?: number;
@@ -141,6 +147,8 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
       options: {
         tool: { type: 'string', multiple: true, default: [] },
         args: { type: 'string', multiple: true, default: [] },
+        resource: { type: 'string', multiple: true, default: [] },
+        prompt: { type: 'string', multiple: true, default: [] },
         requests: { type: 'string' },
         duration: { type: 'string' },
         'max-duration': { type: 'string', default: DEFAULTS['max-duration'] },
@@ -188,6 +196,8 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
     example,
     tools: v.tool,
     toolArgs: v.args,
+    resources: v.resource,
+    prompts: v.prompt,
     requests,
     durationSeconds: durationMs === undefined ? undefined : durationMs / 1000,
     maxDurationSeconds: parseDuration(v['max-duration'], 'max-duration') / 1000,

@@ -108,6 +108,8 @@ export interface RetryHint {
   /** Where the server said it: the Retry-After header, a retryAfter field, or the message text. */
   source: 'Retry-After' | 'retryAfter' | 'text';
   seconds: number;
+  /** For a retryAfter field: where it sits in the answer, e.g. result.error.data.retryAfter. */
+  field?: string;
 }
 
 export interface Throttle {
@@ -115,6 +117,17 @@ export interface Throttle {
   code?: number | string;
   message: string;
   hint?: RetryHint;
+}
+
+/** Memory and cache: the calls a rate limiter refused (told from the error samples of each class). */
+export interface Throttling {
+  count: number;
+  /** Of the run's requests, 0..1. */
+  share: number;
+  style: ThrottleStyle;
+  code?: number | string;
+  message: string;
+  retryHint?: RetryHint;
 }
 
 export type StepPhase = 'baseline' | 'step' | 'hold';
@@ -179,7 +192,15 @@ export interface RateFindings {
 export interface CallRecord {
   method: string;
   tool?: string;
+  /** resources/read: the URI read (through a template: filled in). */
+  uri?: string;
+  /** resources/read through a URI template: the template. */
+  template?: string;
+  /** prompts/get: the prompt's name. */
+  prompt?: string;
   arguments?: unknown;
+  /** Arguments whose value came from the server's own answers: property -> where from ("path from list_directory"). */
+  learnt?: Record<string, string>;
   /** Cache test: the properties given a new value in every request. */
   varied?: string[];
 }
@@ -315,6 +336,7 @@ export interface MemoryResults extends CommonResults {
   /** The smallest leak the run ruled out, per request and (with churn) per session. */
   ruledOutBytesPerRequest?: number | null;
   ruledOutBytesPerSession?: number | null;
+  throttling?: Throttling;
   memory?: MemorySection;
   heap?: HeapResults;
   handles?: HandlesSection;
@@ -325,6 +347,7 @@ export interface CacheResults extends CommonResults {
   stopReason?: RunEnd;
   /** The smallest growth per new key the run ruled out. */
   ruledOutBytesPerKey?: number | null;
+  throttling?: Throttling;
   memory?: MemorySection;
   heap?: HeapResults;
   handles?: HandlesSection;

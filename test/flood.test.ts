@@ -6,6 +6,7 @@ import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { valueFor, whyFixed } from '../src/requests/arguments.js';
 import { matches, matching } from '../src/requests/schemapattern.js';
 import { floodFor, planFlood } from '../src/requests/flood.js';
+import { toolCall } from '../src/requests/build.js';
 import { CannotRun } from '../src/errors.js';
 
 const COUNTERS = [0, 1, 2, 9, 10, 35, 36, 999, 1000, 65_535, 123_456, 999_999, 5_000_000];
@@ -75,7 +76,7 @@ const tool = (name: string, properties: Record<string, unknown>, required: strin
 
 test('floodFor: the params JSON of each request is what JSON.stringify would give, with fresh values', () => {
   const t = tool('search', { query: { type: 'string' }, limit: { type: 'integer' }, when: { type: 'string', format: 'date-time' } });
-  const f = floodFor(t, { limit: 5, note: 'a "quoted" \\ value' }, ['query', 'when']);
+  const f = floodFor(toolCall(t.name, { limit: 5, note: 'a "quoted" \\ value' }, t.inputSchema), ['query', 'when']);
   for (const u of [0, 7, 123_456]) {
     const call = f.unique(u);
     const args = { limit: 5, note: 'a "quoted" \\ value', query: valueFor({ type: 'string' }, u), when: valueFor({ type: 'string', format: 'date-time' }, u) };
@@ -90,12 +91,12 @@ test('planFlood: string properties by default, --vary by name, and a plain messa
     tool('lookup', { query: { type: 'string' }, verbose: { type: 'boolean' }, count: { type: 'integer' } }, ['query']),
     tool('status', { level: { type: 'string', enum: ['low', 'high'] } }, ['level']),
   ];
-  const calls = tools.map((t) => ({ method: 'tools/call', tool: t.name, arguments: {} }));
-  const plan = planFlood(calls, tools, []);
-  assert.deepEqual(plan.floods.map((f) => [f.tool, f.varied]), [['lookup', ['query']]]);
+  const calls = tools.map((t) => toolCall(t.name, {}, t.inputSchema));
+  const plan = planFlood(calls, []);
+  assert.deepEqual(plan.floods.map((f) => [f.name, f.varied]), [['lookup', ['query']]]);
   assert.match(plan.notices[0], /status is left out: nothing in it can vary \(level: it is an enum/);
-  assert.deepEqual(planFlood(calls, tools, ['count']).floods.map((f) => f.varied), [['count']]);
-  assert.throws(() => planFlood(calls, tools, ['nope']), (e: Error) => e instanceof CannotRun && /--vary nope: no tool called has that argument/.test(e.message));
-  assert.throws(() => planFlood(calls.slice(1), tools, []), (e: Error) => e instanceof CannotRun && /nothing to vary: status\.level: it is an enum/.test(e.message));
-  assert.throws(() => planFlood([{ method: 'ping' }], tools, []), (e: Error) => e instanceof CannotRun && /no tool is called/.test(e.message));
+  assert.deepEqual(planFlood(calls, ['count']).floods.map((f) => f.varied), [['count']]);
+  assert.throws(() => planFlood(calls, ['nope']), (e: Error) => e instanceof CannotRun && /--vary nope: no tool called has that argument/.test(e.message));
+  assert.throws(() => planFlood(calls.slice(1), []), (e: Error) => e instanceof CannotRun && /nothing to vary: status\.level: it is an enum/.test(e.message));
+  assert.throws(() => planFlood([{ method: 'ping' }], []), (e: Error) => e instanceof CannotRun && /no tool is called/.test(e.message));
 });

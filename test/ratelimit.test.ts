@@ -134,3 +134,28 @@ test('ratelimit: exit 2 with the first error when every call fails before any lo
   assert.match(run.stderr, /^mcp-hammer: every call failed at 10 req\/s, before any load; first error: upstream unavailable \(check --tool and --args\)$/m);
   assert.doesNotMatch(run.stderr, /at .*\.js:\d+/, 'no stack trace');
 });
+
+test('ratelimit: the retry hint in an error\'s data inside result (seconds) is found, and the first probe waits it out', async () => {
+  const run = await ratelimit(['window-data', 'limit=100', 'window=12'], ['--recovery-timeout', '20s']);
+  passed(run);
+  const r = run.results;
+  assert.deepEqual({ style: r.rejection.style, code: r.rejection.code, field: r.rejection.retryHint?.field }, { style: 'resultError', code: -32000, field: 'result.error.data.retryAfter' });
+  assert.ok(r.rejection.retryHint.seconds >= 1 && r.rejection.retryHint.seconds <= 12, `hint ${r.rejection.retryHint.seconds}`);
+  // Without the hint, probing twice a second took 14 probes; with it, the first or second is let in.
+  assert.ok(r.probes <= 3, `probes ${r.probes}`);
+  assert.match(run.stderr, /retry hint: \d+(\.\d)? s \(result\.error\.data\.retryAfter\)/);
+});
+
+test('memory: a run whose calls a rate limiter refused says so (share, style, message) and how to test past it', async () => {
+  const mark = marker();
+  const run = await runCli(['memory', '--duration', '8s', '--', process.execPath, fixture('ratelimit-server.js'), 'window-data', 'limit=100', 'window=60', mark], { limitMs: 60_000 });
+  assert.deepEqual(processesWith(mark), []);
+  const r = run.results;
+  assert.ok(r.throttling.share > 0.9, JSON.stringify(r.throttling));
+  assert.deepEqual({ style: r.throttling.style, code: r.throttling.code, message: r.throttling.message, field: r.throttling.retryHint?.field },
+    { style: 'resultError', code: -32000, message: 'Rate limit exceeded', field: 'result.error.data.retryAfter' });
+  assert.ok(r.warnings.some((w: string) => /^the server's rate limiter refused 99\.\d\d% of calls \([\d,]+ of [\d,]+: error in result -32000 "Rate limit exceeded", retry after \d+ s\), so the run measured the refusal path.*raise the server's limit for the test/.test(w)),
+    r.warnings.join('\n'));
+  assert.ok(!r.warnings.some((w: string) => /^most calls failed/.test(w)), 'said once, as throttling');
+  assert.match(run.stderr, /Throttled: 99\.\d\d% of calls \([\d,]+\) refused by the server's rate limiter: error in result -32000 "Rate limit exceeded", retry hint \d+ s \(result\.error\.data\.retryAfter\)/);
+});

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Message, Outcome } from '../src/transport/connection.js';
-import { hintIn, parseWait, throttleOf } from '../src/load/throttled.js';
+import { hintIn, parseWait, throttleOf, throttlingIn, throttlingWarning } from '../src/load/throttled.js';
 import { describeThrottle } from '../src/report/text.js';
 
 const answer = (message: Message, http?: { status: number; retryAfter?: string }): Outcome =>
@@ -35,7 +35,7 @@ test('isError results count only when their text speaks of limits', () => {
 
 test('a non-standard error object inside result, with a retryAfter field', () => {
   const t = throttleOf(answer({ result: { content: [], error: { code: 'RATE_LIMITED', message: 'Slow down', retryAfter: 30 } } }));
-  assert.deepEqual(t, { style: 'resultError', code: 'RATE_LIMITED', message: 'Slow down', hint: { source: 'retryAfter', seconds: 30 } });
+  assert.deepEqual(t, { style: 'resultError', code: 'RATE_LIMITED', message: 'Slow down', hint: { source: 'retryAfter', seconds: 30, field: 'result.error.retryAfter' } });
   assert.equal(describeThrottle(t!), 'error in result RATE_LIMITED "Slow down"');
   assert.equal(throttleOf(answer({ result: { error: 'quota used up' } }))?.message, 'quota used up');
   assert.equal(throttleOf(answer({ result: { error: { message: 'file not found' } } })), null);
@@ -52,8 +52,8 @@ test('HTTP 429, with Retry-After in seconds or as a date, and the HTTP client\'s
 });
 
 test('retry hints: fields, units, text; no answer is no throttle', () => {
-  assert.deepEqual(hintIn({ retryAfterMs: 1500 }), { source: 'retryAfter', seconds: 1.5 });
-  assert.deepEqual(hintIn({ retry_after: '2s' }), { source: 'retryAfter', seconds: 2 });
+  assert.deepEqual(hintIn({ retryAfterMs: 1500 }), { source: 'retryAfter', seconds: 1.5, field: 'retryAfterMs' });
+  assert.deepEqual(hintIn({ retry_after: '2s' }), { source: 'retryAfter', seconds: 2, field: 'retry_after' });
   assert.deepEqual(hintIn(undefined, 'Try again in 3 seconds'), { source: 'text', seconds: 3 });
   assert.deepEqual(hintIn(undefined, 'retry after 250 ms'), { source: 'text', seconds: 0.25 });
   assert.deepEqual(hintIn(undefined, 'retry in 2 minutes'), { source: 'text', seconds: 120 });
@@ -63,5 +63,46 @@ test('retry hints: fields, units, text; no answer is no throttle', () => {
   assert.equal(throttleOf({ kind: 'timeout' }), null);
   assert.equal(throttleOf({ kind: 'closed' }), null);
   const data = throttleOf(answer({ error: { code: -32000, message: 'Rate limit exceeded', data: { retryAfter: 5 } } }));
-  assert.deepEqual(data?.hint, { source: 'retryAfter', seconds: 5 });
+  assert.deepEqual(data?.hint, { source: 'retryAfter', seconds: 5, field: 'error.data.retryAfter' });
+});
+
+// The three places the ratelimit fixture's window modes put their hint, as they arrive on the wire.
+test('retry hints where real servers put them: error.data inside result, JSON-RPC error.data, structuredContent', () => {
+  const inResult = throttleOf(answer({ result: { content: [], error: { code: -32000, message: 'Rate limit exceeded', data: { limit: 100, window: 60000, retryAfter: 54 } } } }));
+  assert.deepEqual(inResult, { style: 'resultError', code: -32000, message: 'Rate limit exceeded',
+    hint: { source: 'retryAfter', seconds: 54, field: 'result.error.data.retryAfter' } });
+  const rpc = throttleOf(answer({ error: { code: -32000, message: 'MCP error -32000: Rate limit exceeded', data: { limit: 3, window: 5000, retryAfterMs: 3190 } } }));
+  assert.deepEqual(rpc?.hint, { source: 'retryAfter', seconds: 3.19, field: 'error.data.retryAfterMs' });
+  const structured = throttleOf(answer({ result: { isError: true, content: [{ type: 'text', text: 'Rate limit exceeded' }], structuredContent: { limit: 3, window: 5000, retryAfter: 4 } } }));
+  assert.deepEqual(structured?.hint, { source: 'retryAfter', seconds: 4, field: 'result.structuredContent.retryAfter' });
+  const jsonText = throttleOf(text('{"error":"rate limited","retry_after_ms":250}'));
+  assert.deepEqual(jsonText?.hint, { source: 'retryAfter', seconds: 0.25, field: 'result.content.text.retry_after_ms' });
+});
+
+test('retry hint units: seconds unless the name or a unit beside it says milliseconds', () => {
+  assert.equal(hintIn({ retryAfter: 3 })?.seconds, 3);
+  assert.equal(hintIn({ 'Retry-After': '7' })?.seconds, 7);
+  assert.equal(hintIn({ retryAfterSeconds: 1.5 })?.seconds, 1.5);
+  assert.equal(hintIn({ retry_after_milliseconds: 800 })?.seconds, 0.8);
+  assert.equal(hintIn({ retryAfter: 500, unit: 'ms' })?.seconds, 0.5);
+  assert.equal(hintIn({ retryAfterMs: '1200' })?.seconds, 1.2);
+  assert.equal(hintIn({ retryAfter: '2m' })?.seconds, 120);
+  // Beside the message wins over nested deeper; deeper than four levels is not looked at.
+  assert.equal(hintIn({ retryAfter: 1, data: { retryAfter: 9 } })?.seconds, 1);
+  assert.equal(hintIn({ a: { b: { c: { d: { e: { retryAfter: 9 } } } } } }), undefined);
+  assert.equal(hintIn({ limit: 100, window: 60000 }), undefined);
+});
+
+test('throttled share of a memory run, from the error samples the load kept', () => {
+  const resultError = JSON.stringify({ code: -32000, message: 'Rate limit exceeded', data: { limit: 100, window: 60000, retryAfter: 54 } });
+  const t = throttlingIn({ resultError: { count: 9996, samples: [resultError, resultError, resultError] } }, 10_000);
+  assert.deepEqual(t, { count: 9996, share: 0.9996, style: 'resultError', code: -32000, message: 'Rate limit exceeded',
+    retryHint: { source: 'retryAfter', seconds: 54, field: 'result.error.data.retryAfter' } });
+  assert.equal(throttlingIn({ jsonrpc: { count: 5, samples: ['-32000 MCP error -32000: Rate limit exceeded'] } }, 10)?.style, 'jsonrpc');
+  assert.equal(throttlingIn({ isError: { count: 5, samples: ['rate limited, retry after 1s'] } }, 10)?.retryHint?.seconds, 1);
+  assert.equal(throttlingIn({ http: { count: 5, samples: ['HTTP 429 Too Many Requests (Retry-After: 2)'] } }, 10)?.retryHint?.seconds, 2);
+  // A bare server error is no refusal here, nor a class whose samples are not all refusals.
+  assert.equal(throttlingIn({ jsonrpc: { count: 5, samples: ['-32000 database unavailable'] } }, 10), null);
+  assert.equal(throttlingIn({ isError: { count: 5, samples: ['rate limited', 'file not found'] } }, 10), null);
+  assert.match(throttlingWarning(t!, 10_000), /^the server's rate limiter refused 99\.96% of calls \(9,996 of 10,000: error in result -32000 "Rate limit exceeded", retry after 54 s\), so the run measured the refusal path.*raise the server's limit for the test/);
 });

@@ -3,8 +3,9 @@
 // error in the implementation-defined server range -32000..-32099, or any JSON-RPC error whose message
 // speaks of limits; an isError tool result whose text does; a non-standard `error` object inside `result`
 // that does. Pure functions: an Outcome in, a description out.
-import type { Outcome } from '../transport/connection.js';
-import type { RetryHint, Throttle } from '../results.js';
+import type { Message, Outcome } from '../transport/connection.js';
+import type { ErrorClass, ErrorCounts, RetryHint, Throttle, Throttling } from '../results.js';
+import { count, formatShare, formatWait } from '../format.js';
 
 // Whole words where a short word would match inside others ("generate", "unlimited"); "ratelimit" and
 // "RateLimitError" run words together, so that one needs no boundaries.
@@ -25,21 +26,22 @@ export function throttleOf(outcome: Outcome): Throttle | null {
       style: 'http',
       code: 429,
       message: short(error?.message ?? 'Too Many Requests'),
-      hint: fromHeader !== undefined ? { source: 'Retry-After', seconds: fromHeader } : hintIn(error?.data, error?.message),
+      hint: fromHeader !== undefined ? { source: 'Retry-After', seconds: fromHeader } : hintIn(error?.data, error?.message, 'error.data'),
     };
   }
   if (error) {
     const inRange = typeof error.code === 'number' && error.code <= -32000 && error.code >= -32099;
     const text = String(error.message ?? '');
     if (!inRange && !speaksOfLimits(text)) return null;
-    return { style: 'jsonrpc', code: error.code, message: short(text), hint: hintIn(error.data, text) };
+    return { style: 'jsonrpc', code: error.code, message: short(text), hint: hintIn(error.data, text, 'error.data') };
   }
   const result = msg.result;
   if (!result || typeof result !== 'object') return null;
   if (result.isError === true) {
     const text = textOf(result);
     if (!speaksOfLimits(text)) return null;
-    return { style: 'isError', message: short(text), hint: hintIn(result.structuredContent ?? result._meta, text) };
+    // In structuredContent or _meta, or in a JSON object written as the text.
+    return { style: 'isError', message: short(text), hint: hintIn(result, undefined, 'result') ?? hintIn(parsed(text), text, 'result.content.text') };
   }
   if (result.error) {
     const e = result.error;
@@ -47,9 +49,19 @@ export function throttleOf(outcome: Outcome): Throttle | null {
     if (!speaksOfLimits(text)) return null;
     const message = typeof e === 'string' ? e : String(e.message ?? text);
     const code = typeof e === 'object' && (typeof e.code === 'number' || typeof e.code === 'string') ? e.code : undefined;
-    return { style: 'resultError', code, message: short(message), hint: hintIn(typeof e === 'object' ? e : result, text) ?? hintIn(result) };
+    // The hint may sit beside the error, in it, or in its data ({"error": {"data": {"retryAfter": 54}}}).
+    return { style: 'resultError', code, message: short(message), hint: hintIn(result, text, 'result') };
   }
   return null;
+}
+
+function parsed(text: string): unknown {
+  if (!/^\s*\{/.test(text)) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function textOf(result: any): string {
@@ -61,22 +73,43 @@ function short(text: string): string {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
-/** A retry hint in a data object (retryAfter, retry_after, retryAfterMs, …) or else in the text. */
-export function hintIn(data: unknown, text?: string): RetryHint | undefined {
-  if (data && typeof data === 'object') {
-    const d = data as Record<string, unknown>;
-    for (const key of ['retryAfterMs', 'retry_after_ms']) {
-      if (typeof d[key] === 'number' && (d[key] as number) >= 0) return { source: 'retryAfter', seconds: (d[key] as number) / 1000 };
-    }
-    for (const key of ['retryAfter', 'retry_after', 'retryAfterSeconds', 'retry_after_seconds']) {
-      // A bare number is seconds, as in the HTTP header these fields copy.
-      const seconds = typeof d[key] === 'number' ? (d[key] as number) : typeof d[key] === 'string' ? parseWait(d[key] as string) : undefined;
-      if (seconds !== undefined && seconds >= 0) return { source: 'retryAfter', seconds };
-    }
-  }
+// Field names of retry hints, lower-cased without - and _: the wait they give is in seconds, as in the
+// HTTP header they copy, unless the name (or a `unit` beside it) says milliseconds.
+const HINT_FIELDS: Record<string, 's' | 'ms'> = {
+  retryafter: 's', retryafterseconds: 's', retryaftersecs: 's', retryaftersec: 's', retryin: 's', retryinseconds: 's',
+  retryafterms: 'ms', retryaftermillis: 'ms', retryaftermilliseconds: 'ms', retryinms: 'ms',
+};
+
+/**
+ * A retry hint in a data object, at its top or nested up to four levels (error.data, structuredContent,
+ * _meta), or else in the text. `at` names where the object sits in the answer, for the hint's `field`.
+ */
+export function hintIn(data: unknown, text?: string, at?: string): RetryHint | undefined {
+  const found = hintField(data, at ?? '', 0);
+  if (found) return found;
   if (text) {
     const m = /(?:retry|try again)\s+(?:again\s+)?(?:after|in)\s+(\d+(?:\.\d+)?)\s*(ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?)?\b/i.exec(text);
     if (m) return { source: 'text', seconds: Number(m[1]) * unitSeconds(m[2]) };
+  }
+  return undefined;
+}
+
+/** Breadth first: a hint beside the message wins over one nested deeper. */
+function hintField(value: unknown, path: string, depth: number): RetryHint | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value) || depth > 4) return undefined;
+  const d = value as Record<string, unknown>;
+  const stated = String(d.unit ?? d.units ?? d.retryAfterUnit ?? '');
+  for (const [key, v] of Object.entries(d)) {
+    const unit = HINT_FIELDS[key.toLowerCase().replace(/[-_]/g, '')];
+    if (!unit) continue;
+    const ms = unit === 'ms' || /^(ms|milli)/i.test(stated);
+    const seconds = typeof v === 'number' ? (ms ? v / 1000 : v)
+      : typeof v === 'string' ? (ms && /^\s*\d+(\.\d+)?\s*$/.test(v) ? Number(v) / 1000 : parseWait(v)) : undefined;
+    if (seconds !== undefined && seconds >= 0 && Number.isFinite(seconds)) return { source: 'retryAfter', seconds, field: path ? `${path}.${key}` : key };
+  }
+  for (const [key, v] of Object.entries(d)) {
+    const found = hintField(v, path ? `${path}.${key}` : key, depth + 1);
+    if (found) return found;
   }
   return undefined;
 }
@@ -95,4 +128,63 @@ function unitSeconds(unit: string | undefined): number {
   if (u.startsWith('m')) return 60;
   if (u.startsWith('h')) return 3600;
   return 1;
+}
+
+/** How a throttle reads: `JSON-RPC -32000 "Rate limit exceeded"`. */
+export function describeThrottle(t: { style: Throttle['style']; code?: number | string; message: string }): string {
+  const label = { http: 'HTTP 429', jsonrpc: `JSON-RPC ${t.code}`, isError: 'isError', resultError: 'error in result' }[t.style];
+  const code = t.style === 'resultError' && t.code !== undefined ? ` ${t.code}` : '';
+  return `${label}${code} ${JSON.stringify(t.message)}`;
+}
+
+/**
+ * Memory and cache runs: the calls a rate limiter refused, told from the error samples the load kept (the
+ * closed loop counts errors by class and keeps a few descriptions; it does not look for throttling). A class
+ * counts when all its samples are refusals whose words speak of limits (or HTTP 429): a bare -32000 is any
+ * server error here. Null when none are.
+ */
+export function throttlingIn(errors: ErrorCounts, requests: number): Throttling | null {
+  let count = 0;
+  let largest: { count: number; throttle: Throttle } | undefined;
+  for (const cls of ['http', 'jsonrpc', 'isError', 'resultError'] as const) {
+    const e = errors[cls];
+    if (!e?.samples.length) continue;
+    const throttles = e.samples.map((sample) => fromSample(cls, sample));
+    if (!throttles.every((t) => t && (t.style === 'http' || speaksOfLimits(t.message)))) continue;
+    count += e.count;
+    if (!largest || e.count > largest.count) largest = { count: e.count, throttle: throttles[0]! };
+  }
+  if (!largest || requests <= 0) return null;
+  const { style, code, message, hint } = largest.throttle;
+  return { count, share: count / requests, style, ...(code !== undefined ? { code } : {}), message, ...(hint ? { retryHint: hint } : {}) };
+}
+
+/** An answer rebuilt from its description (transport/outcome.ts describeError), to read as a throttle. */
+function fromSample(cls: ErrorClass, sample: string): Throttle | null {
+  const answer = (message: Message, http?: { status: number; retryAfter?: string }): Outcome =>
+    ({ kind: 'answer', message, latencyMs: 0, ...(http ? { http } : {}) });
+  if (cls === 'http') {
+    const m = /^(?:HTTP (\d+) )?(.*?)(?: \(Retry-After: (.*)\))?$/s.exec(sample)!;
+    return throttleOf(answer({ error: { code: 0, message: m[2] } }, { status: Number(m[1] ?? 0), retryAfter: m[3] }));
+  }
+  if (cls === 'jsonrpc') {
+    const m = /^(-?\d+) (.*)$/s.exec(sample);
+    return throttleOf(answer({ error: { code: m ? Number(m[1]) : 0, message: m ? m[2] : sample } }));
+  }
+  if (cls === 'isError') return throttleOf(answer({ result: { isError: true, content: [{ type: 'text', text: sample }] } }));
+  let error: unknown = sample;
+  try {
+    error = JSON.parse(sample);
+  } catch {
+    // cut short at 200 characters: read as text
+  }
+  return throttleOf(answer({ result: { error } }));
+}
+
+/** What a memory or cache run whose calls were mostly refused measured, and how to test past the limiter. */
+export function throttlingWarning(t: Throttling, requests: number): string {
+  const hint = t.retryHint ? `, retry after ${formatWait(t.retryHint.seconds)}` : '';
+  return `the server's rate limiter refused ${formatShare(t.share)} of calls (${count(t.count)} of ${count(requests)}: ${describeThrottle(t)}${hint}), `
+    + 'so the run measured the refusal path, not the work the calls do; to measure that, raise the server\'s limit for the test '
+    + '(or turn it off), and test the limiter itself with mcp-hammer ratelimit';
 }

@@ -4,6 +4,7 @@
 import type { Progress } from '../load/closedloop.js';
 import type { Results, StepSummary } from '../results.js';
 import { count as n, formatRate, wholeMB as mb } from '../format.js';
+import { callName } from '../requests/build.js';
 
 export interface ProgressLine {
   update(p: Progress): void;
@@ -47,9 +48,18 @@ export function announcement(o: { example: boolean; test: string }, results: Res
   if (o.example) {
     lines.push('No server command given: testing the bundled example time server.', `To test your own: mcp-hammer ${o.test} -- node dist/index.js`);
   }
-  const what = results.calls.map((c) => c.tool ?? c.method).join(', ');
+  const what = results.calls.map(callName).join(', ');
   const [first, ...rest] = plan;
   lines.push(`${results.server.name ?? 'server'} ${results.server.version ?? ''}: calling ${what}${first}`, ...rest);
+  // Calls given the same value from the same answer, together: "read_file, get_file_info: path = "/d/a.txt" (path from list_directory)".
+  const learnt = new Map<string, string[]>();
+  for (const c of results.calls) {
+    for (const [p, from] of Object.entries(c.learnt ?? {})) {
+      const key = `${p} = ${JSON.stringify((c.arguments as Record<string, unknown>)?.[p])} (${from})`;
+      learnt.set(key, [...(learnt.get(key) ?? []), callName(c)]);
+    }
+  }
+  if (learnt.size) lines.push(`Arguments from the server's own answers: ${[...learnt].map(([what, names]) => `${names.join(', ')}: ${what}`).join('; ')}`);
   for (const w of results.warnings) lines.push(`Notice: ${w}`);
   return lines.join('\n') + '\n';
 }

@@ -1,9 +1,11 @@
 // The report on screen after a run: one renderer per test, the status lines they share, and the
 // sparkline. Rendering reads the results, never the server: a saved results file renders the same.
-import type { CacheResults, LatencySummary, MemoryResults, RateResults, Results, SessionStats } from '../results.js';
-import { count as n, formatBytes, formatDuration, formatRate, formatWait, wholeMB as mb } from '../format.js';
+import type { CacheResults, LatencySummary, MemoryResults, RateResults, Results, RetryHint, SessionStats } from '../results.js';
+import { count as n, formatBytes, formatDuration, formatRate, formatShare, formatWait, wholeMB as mb } from '../format.js';
 import { heapLines } from './heap.js';
 import { handlesLine } from './handles.js';
+import { describeThrottle } from '../load/throttled.js';
+import { callName } from '../requests/build.js';
 
 const BARS = '▁▂▃▄▅▆▇█';
 
@@ -88,7 +90,8 @@ function stopped(reason: MemoryResults['stopReason']): string {
 
 function cacheLines(r: CacheResults): string[] {
   const lines = [`Cache Flood Test (${n(r.uniqueKeys ?? 0)} unique keys, ${formatDuration(r.durationSeconds)}, ${n(r.requestsPerSecond)} req/s)`];
-  const varied = r.calls.flatMap((c) => (c.varied ?? []).map((v) => `${c.tool}.${v}`));
+  // A tool's or prompt's argument as lookup.query; a template by itself, its variables in braces.
+  const varied = r.calls.flatMap((c) => (c.template ? (c.varied?.length ? [c.template] : []) : (c.varied ?? []).map((v) => `${callName(c)}.${v}`)));
   if (varied.length) lines.push(`Varied: ${varied.join(', ')}`);
   const m = r.memory;
   const control = r.control;
@@ -123,6 +126,11 @@ function cacheLines(r: CacheResults): string[] {
 function loadLines(r: MemoryResults | CacheResults): string[] {
   const lines: string[] = [];
   if (r.requests > 0) lines.push(`Latency: ${formatLatency(r.latencyMs)}   Errors: ${formatErrors(r)}`);
+  const t = r.throttling;
+  if (t) {
+    lines.push(`Throttled: ${formatShare(t.share)} of calls (${n(t.count)}) refused by the server's rate limiter: ${describeThrottle(t)}`
+      + `${t.retryHint ? `, retry hint ${formatHint(t.retryHint)}` : ''}`);
+  }
   if (r.sessions) lines.push(formatSessions(r.sessions));
   return lines;
 }
@@ -137,10 +145,7 @@ function rateLines(r: RateResults): string[] {
         ? `~${formatRate(r.observedLimitPerSecond)} req/s${r.burst ? ` (a burst of ~${n(r.burst)} more got through first)` : ''}`
         : `${n(r.burst ?? 0)} requests, then none let through while flooded`;
     lines.push(`Limit: ${limit}`);
-    const hint = r.rejection.retryHint;
-    const source = hint && { 'Retry-After': 'Retry-After header', retryAfter: 'retryAfter field', text: 'in the message' }[hint.source];
-    lines.push(`Rejections: ${describeThrottle(r.rejection)}, p95 ${r.rejection.p95Ms.toFixed(1)} ms, `
-      + `retry hint: ${hint ? `${formatWait(hint.seconds)} (${source})` : 'none'}`);
+    lines.push(`Rejections: ${describeThrottle(r.rejection)}, p95 ${r.rejection.p95Ms.toFixed(1)} ms, retry hint: ${formatHint(r.rejection.retryHint)}`);
     if (steps.some((s) => s.phase === 'hold') && !r.server.exit && r.verdict !== 'interrupted') {
       lines.push(`Recovery: ${r.recoverySeconds !== null && r.recoverySeconds !== undefined ? formatDuration(r.recoverySeconds) : `none within ${formatWait(r.recoveryTimeoutSeconds ?? 0)}`}`);
     }
@@ -156,11 +161,13 @@ function rateLines(r: RateResults): string[] {
   return lines;
 }
 
-/** How a throttle reads on screen: `JSON-RPC -32000 "Rate limit exceeded"`. */
-export function describeThrottle(t: { style: 'http' | 'jsonrpc' | 'isError' | 'resultError'; code?: number | string; message: string }): string {
-  const label = { http: 'HTTP 429', jsonrpc: `JSON-RPC ${t.code}`, isError: 'isError', resultError: 'error in result' }[t.style];
-  const code = t.style === 'resultError' && t.code !== undefined ? ` ${t.code}` : '';
-  return `${label}${code} ${JSON.stringify(t.message)}`;
+export { describeThrottle };
+
+/** "54 s (result.error.data.retryAfter)", "1 s (in the message)", or "none". */
+function formatHint(hint: RetryHint | null | undefined): string {
+  if (!hint) return 'none';
+  const source = hint.field ?? { 'Retry-After': 'Retry-After header', retryAfter: 'retryAfter field', text: 'in the message' }[hint.source];
+  return `${formatWait(hint.seconds)} (${source})`;
 }
 
 export function formatSessions(s: SessionStats): string {

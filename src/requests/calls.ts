@@ -1,19 +1,17 @@
-// Which requests a test sends: the tools (read-only unless the user names one) with their arguments, and
-// the trial call each default tool gets before the load.
+// Which requests a test sends: the read-only tools, listed resources and prompts (or those the user names)
+// with their arguments, and the trial call each default one gets before the load, with arguments learnt
+// from the server's answers (learn.ts) for those whose generated arguments fail.
 import type { ServerInfo } from '../transport/handshake.js';
 import type { Connection } from '../transport/connection.js';
 import { CannotRun } from '../errors.js';
 import { classify, describeError } from '../transport/outcome.js';
+import { throttleOf } from '../load/throttled.js';
 import { argumentsFor } from './arguments.js';
+import { callName, toolCall, type Call } from './build.js';
+import { listOffered, namedPrompt, namedResource, offeredCalls, type Offered } from './offered.js';
+import { addOffer, harvest, hiddenError, learn, LEARNING, newOffers, slotsOf, timed, type Stuck } from './learn.js';
 
-export interface Call {
-  method: string;
-  /** The tool's name, for tools/call. */
-  tool?: string;
-  arguments?: Record<string, unknown>;
-  /** The params, serialised once: the load loop sends the same text many times. */
-  paramsJson?: string;
-}
+export { callName, callRecord, toolCall, type Call } from './build.js';
 
 export interface CallChoice {
   calls: Call[];
@@ -21,40 +19,80 @@ export interface CallChoice {
   notice?: string;
 }
 
-export function toolCall(tool: string, args: Record<string, unknown>): Call {
-  return { method: 'tools/call', tool, arguments: args, paramsJson: JSON.stringify({ name: tool, arguments: args }) };
+/** What the user named, and the per-request timeout. */
+export interface LoadOptions {
+  tools: string[];
+  toolArgs: string[];
+  resources: string[];
+  prompts: string[];
+  timeoutMs: number;
+}
+
+export interface LoadRules {
+  /**
+   * Resources and prompts only when no tool is annotated read-only: the rate limit test, since the MCP
+   * specification asks servers to rate-limit tool calls, and reads let through would look like a high limit.
+   */
+  toolsFirst?: boolean;
+  /** Keep calls that fail their trial (the cache test's probe judges them), learning arguments all the same. */
+  keepFailing?: boolean;
 }
 
 /**
- * The calls for a run. Named tools must exist; without names, every tool annotated readOnlyHint: true.
- * A stress test must never call write_file or delete_entities a hundred thousand times on its own.
+ * The calls of a run, tried: the named ones as given, or the default choice after a trial call each (those
+ * failing or slow left out, said in `warnings`), with arguments learnt from the server where generated
+ * ones failed.
  */
-export function chooseCalls(info: ServerInfo, names: string[], argsJson: string[]): CallChoice {
-  const parsedArgs = argsJson.map(parseArgsJson);
-  if (names.length) {
-    if (parsedArgs.length > 1 && parsedArgs.length !== names.length) {
-      throw new CannotRun(`give one --args for all tools or one per --tool (${names.length} tools, ${parsedArgs.length} --args)`);
+export async function chooseLoad(target: { conn: Connection; info: ServerInfo }, o: LoadOptions, warnings: string[], rules: LoadRules = {}): Promise<Call[]> {
+  const named = o.tools.length + o.resources.length + o.prompts.length > 0;
+  const offered = await listOffered(target.conn, target.info, { resources: !named || o.resources.length > 0, prompts: !named || o.prompts.length > 0 });
+  const choice = chooseCalls(target.info, offered, o, rules);
+  if (choice.notice) warnings.push(choice.notice);
+  if (named) return choice.calls;
+  warnings.push(...offered.problems);
+  const trial = await preflight(target.conn, choice.calls, offered, Math.min(o.timeoutMs, 2000), rules.keepFailing ?? false);
+  warnings.push(...trial.notices);
+  return trial.calls;
+}
+
+/**
+ * The calls for a run. Named tools, resources and prompts must exist; without names, every tool annotated
+ * readOnlyHint: true, and the listed resources and prompts. A stress test must never call write_file or
+ * delete_entities a hundred thousand times on its own.
+ */
+export function chooseCalls(info: ServerInfo, offered: Offered, o: Omit<LoadOptions, 'timeoutMs'>, rules: LoadRules = {}): CallChoice {
+  const parsedArgs = o.toolArgs.map(parseArgsJson);
+  if (o.tools.length + o.resources.length + o.prompts.length) {
+    if (parsedArgs.length && !o.tools.length) throw new CannotRun('--args needs --tool: name the tool the arguments are for');
+    if (parsedArgs.length > 1 && parsedArgs.length !== o.tools.length) {
+      throw new CannotRun(`give one --args for all tools or one per --tool (${o.tools.length} tools, ${parsedArgs.length} --args)`);
     }
-    const calls = names.map((name, i) => {
+    const tools = o.tools.map((name, i) => {
       const tool = info.tools.find((t) => t.name === name);
       if (!tool) {
         const have = info.tools.map((t) => t.name).join(', ') || 'no tools';
         throw new CannotRun(`unknown tool '${name}'; this server has: ${have}`);
       }
-      return toolCall(name, parsedArgs[parsedArgs.length > 1 ? i : 0] ?? argumentsFor(tool));
+      return toolCall(name, parsedArgs[parsedArgs.length > 1 ? i : 0] ?? argumentsFor(tool), tool.inputSchema);
     });
-    return { calls };
+    return { calls: [...tools, ...o.resources.map((uri) => namedResource(uri, info, offered)), ...o.prompts.map((p) => namedPrompt(p, info, offered))] };
   }
   if (parsedArgs.length) throw new CannotRun('--args needs --tool: name the tool the arguments are for');
-  const readOnly = info.tools.filter((t) => t.annotations?.readOnlyHint === true);
-  if (readOnly.length) return { calls: readOnly.map((t) => toolCall(t.name, argumentsFor(t))) };
+  const readOnly = info.tools.filter((t) => t.annotations?.readOnlyHint === true).map((t) => toolCall(t.name, argumentsFor(t), t.inputSchema));
+  const others = rules.toolsFirst && readOnly.length ? [] : offeredCalls(offered);
+  const some = info.tools.slice(0, 3).map((t) => t.name);
+  const how = some.length ? ` (this server has: ${some.join(', ')}${info.tools.length > 3 ? ', …' : ''})` : '';
+  if (readOnly.length || others.length) {
+    const notice = !readOnly.length && info.tools.length
+      ? `no tool is annotated readOnlyHint: true, so only resources and prompts are read; name a tool that is safe to call many times with --tool${how}`
+      : undefined;
+    return { calls: [...readOnly, ...others], notice };
+  }
   const calls: Call[] = [];
   if (info.capabilities.tools) calls.push({ method: 'tools/list' });
   if (info.capabilities.resources) calls.push({ method: 'resources/list' });
   if (info.capabilities.prompts) calls.push({ method: 'prompts/list' });
   calls.push({ method: 'ping' });
-  const some = info.tools.slice(0, 3).map((t) => t.name);
-  const how = some.length ? ` (this server has: ${some.join(', ')}${info.tools.length > 3 ? ', …' : ''})` : '';
   return {
     calls,
     notice: `no tool is annotated readOnlyHint: true, so only ${calls.map((c) => c.method).join(', ')} are called; `
@@ -76,28 +114,59 @@ function parseArgsJson(text: string): Record<string, unknown> {
 }
 
 /**
- * Call each chosen tool once before the load, and leave out of the default choice those that fail or take
- * longer than `slowMs`: a run whose mix holds a ten-second operation or a tool needing sampling measures
- * nothing else. Tools the user named are always kept.
+ * Call each default call once before the load, and leave out those that fail or take longer than
+ * `slowMs`: a run whose mix holds a ten-second operation or a tool needing sampling measures nothing
+ * else. A call with a path or URI argument that fails (or whose answer hides a failed path) first gets
+ * values from the answers of the others (learn.ts). When every call fails, all are kept: the load then
+ * reports the errors.
  */
-export async function preflight(conn: Connection, calls: Call[], named: boolean, slowMs: number): Promise<{ calls: Call[]; notices: string[] }> {
-  if (named || calls.length < 2) return { calls, notices: [] };
-  const kept: Call[] = [];
-  const notices: string[] = [];
+export async function preflight(conn: Connection, calls: Call[], offered: Offered, slowMs: number, keepFailing: boolean)
+  : Promise<{ calls: Call[]; notices: string[] }> {
+  const learnable = calls.some((c) => slotsOf(c).length > 0);
+  // One call that can learn nothing would only be tried to be kept anyway; the cache test's probe tries its own.
+  if (!learnable && (calls.length < 2 || keepFailing)) return { calls, notices: [] };
+  const offers = newOffers();
+  for (const uri of offered.uris) addOffer(offers, { value: uri, kind: 'uri', from: 'resources/list' });
+  const fate: ({ ok: Call } | { stuck: Stuck; fallback?: Call } | { out: string })[] = [];
   for (const call of calls) {
-    const outcome = await Promise.race([
-      conn.request(call.method, call.paramsJson),
-      new Promise<null>((r) => setTimeout(r, slowMs, null)),
-    ]);
-    const name = call.tool ?? call.method;
-    if (outcome === null) notices.push(`${name} (took over ${slowMs / 1000} s)`);
-    else if (classify(outcome) !== null) notices.push(`${name} (failed: ${describeError(outcome).slice(0, 60)})`);
-    else {
-      kept.push(call);
-      continue;
+    const outcome = await timed(conn, call, slowMs);
+    const name = callName(call);
+    const slots = slotsOf(call);
+    if (outcome === null) {
+      fate.push({ out: `took over ${slowMs / 1000} s` });
+    } else if (classify(outcome) === null && outcome.kind === 'answer') {
+      const hidden = slots.length ? hiddenError(outcome.message.result) : null;
+      if (hidden) fate.push({ stuck: { call, error: hidden }, fallback: call });
+      else {
+        const asked = slots.find((s) => s.kind === 'path' && !s.array);
+        harvest(offers, outcome.message.result, name, asked && String(call.arguments?.[asked.name]));
+        fate.push({ ok: call });
+      }
+    } else if (slots.length && !throttleOf(outcome)) {
+      fate.push({ stuck: { call, error: describeError(outcome) } });
+    } else {
+      fate.push({ out: `failed: ${describeError(outcome).slice(0, 100)}` });
     }
   }
+  const stuck = fate.flatMap((f) => ('stuck' in f ? [f.stuck] : []));
+  const { solved, tried } = stuck.length ? await learn(conn, stuck, offers, { ...LEARNING, slowMs }) : { solved: new Map(), tried: new Map() };
+  const kept: Call[] = [];
+  const left: { call: Call; why: string }[] = [];
+  fate.forEach((f, i) => {
+    if ('ok' in f) kept.push(f.ok);
+    else if (keepFailing) kept.push('stuck' in f ? solved.get(f.stuck) ?? calls[i] : calls[i]);
+    else if ('out' in f) left.push({ call: calls[i], why: f.out });
+    else if (solved.has(f.stuck) || f.fallback) kept.push(solved.get(f.stuck) ?? f.fallback!);
+    else {
+      const n = tried.get(f.stuck) ?? 0;
+      left.push({ call: calls[i], why: `failed: ${f.stuck.error.slice(0, 100)}${n ? `; so did ${n} value(s) from the server's answers` : ''}` });
+    }
+  });
   if (kept.length === 0) return { calls, notices: [] };
-  if (notices.length === 0) return { calls: kept, notices };
-  return { calls: kept, notices: [`left out of the load, after one trial call each: ${notices.join(', ')}; name tools with --tool to call them anyway`] };
+  if (left.length === 0) return { calls: kept, notices: [] };
+  // Calls that failed alike, together: a file server denying every made-up path says so once.
+  const alike = new Map<string, string[]>();
+  for (const l of left) alike.set(l.why, [...(alike.get(l.why) ?? []), callName(l.call)]);
+  const how = left.every((l) => l.call.tool) ? 'name tools with --tool' : 'name them with --tool, --resource or --prompt';
+  return { calls: kept, notices: [`left out of the load, after one trial call each: ${[...alike].map(([why, names]) => `${names.join(', ')} (${why})`).join('; ')}; ${how} to call them anyway`] };
 }

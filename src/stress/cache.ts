@@ -2,8 +2,7 @@
 // values never used before in every request, while the server tree's memory is sampled as in the memory
 // test. Memory that keeps growing with the number of new keys, and not with repeated requests, is an
 // unbounded cache (see judge/cache.ts for the rule).
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { chooseCalls } from '../requests/calls.js';
+import { callRecord, chooseLoad } from '../requests/calls.js';
 import { floodFor, planFlood, type Flood } from '../requests/flood.js';
 import type { Connection } from '../transport/connection.js';
 import { CannotRun, Interrupted } from '../errors.js';
@@ -86,14 +85,14 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
 
 /** The tools and properties to flood, checked against the server; the first counter the flood may use. */
 async function chooseFloods(opts: Options, target: Target, results: CacheResults, signal: AbortSignal): Promise<{ floods: Flood[]; firstKey: number }> {
-  const { calls, notice } = chooseCalls(target.info, opts.tools, opts.toolArgs);
-  if (notice) results.warnings.push(notice);
-  const plan = planFlood(calls, target.info.tools, opts.vary);
+  // Arguments learnt from the server where generated ones fail; a call failing anyway is left to the probe.
+  const calls = await chooseLoad(target, opts, results.warnings, { keepFailing: true });
+  const plan = planFlood(calls, opts.vary);
   results.warnings.push(...plan.notices);
   // Counter 0 spells the control phase's own values for some schemas (a date-time, a pattern): skip it.
   let counter = 1;
-  const floods = await probe(target.conn, plan.floods, target.info.tools, () => counter++, results.warnings, signal);
-  results.calls = floods.map((f) => ({ method: 'tools/call', tool: f.tool, arguments: JSON.parse(f.control.paramsJson!).arguments, varied: f.varied }));
+  const floods = await probe(target.conn, plan.floods, () => counter++, results.warnings, signal);
+  results.calls = floods.map((f) => ({ ...callRecord(f.control), varied: f.varied }));
   results.varied = [...new Set(floods.flatMap((f) => f.varied))];
   return { floods, firstKey: counter };
 }
@@ -166,8 +165,7 @@ const PROBES = 3;
  * property at a time, and left out if it refuses every one. A timeout or a closed connection ends the
  * probing; the load that follows judges it.
  */
-async function probe(conn: Connection, floods: Flood[], tools: Tool[], next: () => number, warnings: string[],
-  signal: AbortSignal): Promise<Flood[]> {
+async function probe(conn: Connection, floods: Flood[], next: () => number, warnings: string[], signal: AbortSignal): Promise<Flood[]> {
   const kept: Flood[] = [];
   const refusals: string[] = [];
   const tryFlood = async (f: Flood): Promise<{ accepted: boolean; error?: string } | null> => {
@@ -191,21 +189,20 @@ async function probe(conn: Connection, floods: Flood[], tools: Tool[], next: () 
       kept.push(f);
       continue;
     }
-    const tool = tools.find((t) => t.name === f.tool)!;
     const accepted: string[] = [];
     for (const name of f.varied.length > 1 ? f.varied : []) {
-      const one = await tryFlood(floodFor(tool, f.base, [name]));
+      const one = await tryFlood(floodFor(f.call, [name]));
       if (one === null) return [...kept, f, ...floods.slice(n + 1)];
       if (one.accepted) accepted.push(name);
     }
     if (accepted.length) {
-      kept.push(floodFor(tool, f.base, accepted));
-      warnings.push(`${f.tool}: the server refused generated values for ${f.varied.filter((v) => !accepted.includes(v)).join(', ')} `
+      kept.push(floodFor(f.call, accepted));
+      warnings.push(`${f.name}: the server refused generated values for ${f.varied.filter((v) => !accepted.includes(v)).join(', ')} `
         + `(${all.error}), so only ${accepted.join(', ')} ${accepted.length > 1 ? 'are' : 'is'} varied`);
     } else if (floods.length > 1) {
-      warnings.push(`${f.tool} is left out: the server refused every generated value (${all.error}), so its cache cannot be reached this way`);
+      warnings.push(`${f.name} is left out: the server refused every generated value (${all.error}), so its cache cannot be reached this way`);
     }
-    if (!accepted.length) refusals.push(`${f.tool}: ${all.error}`);
+    if (!accepted.length) refusals.push(`${f.name}: ${all.error}`);
   }
   if (!kept.length) {
     // Nothing left to flood: the load would measure only the error path.

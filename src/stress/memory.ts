@@ -1,6 +1,6 @@
 // The memory leak test: start the server, hammer it with the same requests again and again while the
 // memory of its tree is sampled, judge the trend after warm-up (judge/trend.ts), report.
-import { chooseCalls, preflight } from '../requests/calls.js';
+import { callRecord, chooseLoad } from '../requests/calls.js';
 import { finished, hammer, type Floor, type HammerResult } from '../load/closedloop.js';
 import { treeSampler } from '../sampling/tree.js';
 import { endServer } from '../server/process.js';
@@ -29,11 +29,8 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
     const attached = await heap?.attach();
     results.warnings.push(...attached?.warnings ?? []);
     const watching = attached?.watching;
-    const choice = chooseCalls(target.info, opts.tools, opts.toolArgs);
-    if (choice.notice) results.warnings.push(choice.notice);
-    const { calls, notices } = await preflight(target.conn, choice.calls, opts.tools.length > 0, Math.min(opts.timeoutMs, 2000));
-    results.warnings.push(...notices);
-    results.calls = calls.map(({ method, tool, arguments: a }) => ({ method, tool, arguments: a }));
+    const calls = await chooseLoad(target, opts, results.warnings);
+    results.calls = calls.map(callRecord);
     ctx.announce(results, loadPlan(opts, results));
     const progress = ctx.progress('memory');
     const length = runLength(opts);

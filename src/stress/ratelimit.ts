@@ -1,7 +1,7 @@
 // The rate limit test: a baseline at a low rate, then a fixed arrival rate doubled step by step until the
 // server refuses calls as throttled (or the top rate is reached), a hold above the limit, and probes at a
 // low rate until a call is let in again, honouring retry hints (see judge/rate.ts for the rule).
-import { chooseCalls, preflight, type Call } from '../requests/calls.js';
+import { callName, callRecord, chooseLoad, type Call } from '../requests/calls.js';
 import type { HammerResult } from '../load/closedloop.js';
 import { countAsFailures, newTally, sendAtRate, shoot, type Clock, type Tally } from '../load/openloop.js';
 import { meterTester } from '../load/testerload.js';
@@ -28,12 +28,9 @@ export async function ratelimitTest(opts: Options, ctx: RunContext, results: Rat
   const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal });
   try {
     describeTarget(results, target);
-    const choice = chooseCalls(target.info, opts.tools, opts.toolArgs);
-    if (choice.notice) results.warnings.push(choice.notice);
     // One trial call each, before the clock starts: a default tool that fails or is slow is left out.
-    const { calls, notices } = await preflight(target.conn, choice.calls, opts.tools.length > 0, Math.min(opts.timeoutMs, 2000));
-    results.warnings.push(...notices);
-    results.calls = calls.map(({ method, tool, arguments: a }) => ({ method, tool, arguments: a }));
+    const calls = await chooseLoad(target, opts, results.warnings, { toolsFirst: true });
+    results.calls = calls.map(callRecord);
     const top = opts.maxRate ?? DEFAULT_TOP_RATE;
     ctx.announce(results, ratePlan(Math.min(BASELINE_RATE, top), top));
     const meter = meterTester();
@@ -109,7 +106,7 @@ async function probeLimit(target: Target, firstCalls: Call[], top: number, opts:
     countAsFailures(baseline.filter((s) => broken.has(s.call)), baseline, tally);
     base = p.steps[0] = summarize('baseline', baseRate, baseline);
     calls = calls.filter((_, i) => !broken.has(i));
-    results.calls = calls.map(({ method, tool, arguments: a }) => ({ method, tool, arguments: a }));
+    results.calls = calls.map(callRecord);
   }
   const baseP50 = quantile(baseline.filter((s) => s.result === 'ok').map((s) => s.latencyMs), 0.5);
 
@@ -152,7 +149,7 @@ function brokenCalls(calls: Call[], baseline: Shot[], rate: number, results: Rat
     if (!broken[i]) continue;
     out.add(i);
     const first = by[i][0];
-    results.warnings.push(`${call.tool ?? call.method} failed every time at ${rate} req/s (${first.note ?? first.throttle?.message ?? first.result}), so it is left out`);
+    results.warnings.push(`${callName(call)} failed every time at ${rate} req/s (${first.note ?? first.throttle?.message ?? first.result}), so it is left out`);
   }
   return out;
 }

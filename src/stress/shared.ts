@@ -2,6 +2,7 @@
 // verdict is judged on, and writing a verdict into the results.
 import type { Floor, HammerResult } from '../load/closedloop.js';
 import { testerWarnings } from '../load/testerload.js';
+import { throttlingIn, throttlingWarning } from '../load/throttled.js';
 import type { Judged, RunFacts } from '../judge/run.js';
 import { DEFAULT_BUDGETS, type Budgets, type Point, type Trend } from '../judge/trend.js';
 import { streak, type Decision, type LeakTarget } from '../judge/stopping.js';
@@ -92,6 +93,10 @@ export function fillRun(results: Results, run: HammerResult, target: Target): vo
   results.requestsPerSecond = Math.round(run.requestsPerSecond);
   results.latencyMs = run.latency;
   results.errors = run.errors;
+  if (results.test !== 'ratelimit') {
+    const throttling = throttlingIn(run.errors, run.requests);
+    if (throttling) results.throttling = throttling;
+  }
   results.tester = run.tester;
   if (run.exit) results.server.exit = run.exit;
   const stats = target.conn.stats;
@@ -125,7 +130,10 @@ export function runFacts(run: HammerResult, results: Results, timeoutMs: number)
 export function assign(results: Results, judged: Judged): void {
   results.verdict = judged.verdict;
   results.reasons.push(...judged.reasons);
-  results.warnings.push(...judged.warnings);
+  const throttled = results.test !== 'ratelimit' && results.throttling && results.throttling.share > 0.5 ? results.throttling : undefined;
+  // Most calls refused by a rate limiter: said as such, with how to test past it, in place of "most calls failed".
+  if (throttled) results.warnings.push(...judged.warnings.filter((w) => !w.startsWith('most calls failed')), throttlingWarning(throttled, results.requests));
+  else results.warnings.push(...judged.warnings);
 }
 
 /** The memory section's trend fields, from a trend (the flood's, for the cache test). */
