@@ -147,9 +147,9 @@ test('signals: either rising fails the run, and the results say which one decide
 });
 
 test('signals: a steady climb of the heap after GC is a leak without the saw-tooth falls process memory needs', () => {
-  // 1 KB per request over 60,000 requests, no fall anywhere: read as process memory, it could be the rising
-  // stretch of one long saw-tooth; read after forced GCs, it cannot.
-  const series: [number, number][] = Array.from({ length: 40 }, (_, i) => [i * 1500, 12 * MB + i * 1500 * 1024]);
+  // 1 KB per request over 43,500 requests, no fall anywhere: read as process memory, it could be the rising
+  // stretch of one long saw-tooth (44 MB, under what one can be); read after forced GCs, it cannot.
+  const series: [number, number][] = Array.from({ length: 30 }, (_, i) => [i * 1500, 12 * MB + i * 1500 * 1024]);
   assert.equal(heapTrend(series).shape, 'rising');
   assert.equal(memoryTrend(series.map(([requests, bytes]) => ({ requests, bytes }))).shape, 'unclear', 'process memory would wait for falls');
   // 420 B per request, as the heap fixture's Map: 25 MB, over the heap's budget and its scatter.

@@ -88,7 +88,7 @@ test('memory: never calls a tool that is not annotated read-only', async () => {
 });
 
 test('memory: the bundled example server passes (the Quick start)', async () => {
-  const run = await runCli(['memory', '--duration', '15s']);
+  const run = await runCli(['memory'], { limitMs: 360_000 });
   assert.equal(run.code, 0, run.stderr);
   assert.equal(run.results.server.example, true);
   assert.match(run.stderr, /bundled example time server/);
