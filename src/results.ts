@@ -8,7 +8,9 @@ export type VerdictName = 'pass' | 'fail' | 'error' | 'interrupted';
 
 export type Shape = 'flat' | 'rising' | 'levels off' | 'unclear' | 'too short';
 
-export type ErrorClass = 'jsonrpc' | 'isError' | 'resultError' | 'timeout' | 'transport' | 'http';
+// inputRequired: a 2026-07-28 server asked for client input (an input_required result, or -32021 for a
+// capability mcp-hammer does not declare) instead of answering: neither a success nor throttling.
+export type ErrorClass = 'jsonrpc' | 'isError' | 'resultError' | 'inputRequired' | 'timeout' | 'transport' | 'http';
 
 export interface ErrorCount {
   count: number;
@@ -51,6 +53,17 @@ export interface SessionStats {
   endRefused: number;
   /** The server gave no session id: every request stands alone. */
   stateless: boolean;
+}
+
+/**
+ * Over HTTP in the 2026-07-28 era, which has no sessions: the HTTP connections. With --requests-per-session n
+ * each connection carries n requests and is closed, as a fleet of stateless clients would.
+ */
+export interface ConnectionChurn {
+  requestsPerConnection?: number;
+  /** TCP connections opened, and closed after their n requests. */
+  opened: number;
+  closed: number;
 }
 
 export interface Growth {
@@ -188,7 +201,9 @@ export interface ServerRecord {
   pid?: number;
   name?: string;
   version?: string;
+  /** The protocol revision the run spoke, and its era: 'modern' (2026-07-28) or 'legacy' (2025). */
   protocolVersion?: string;
+  era?: 'modern' | 'legacy';
   exit?: { code: number | null; signal: string | null };
 }
 
@@ -208,8 +223,9 @@ interface CommonResults {
   errors: ErrorCounts;
   stderrTail: string[];
   tester?: TesterLoad;
-  /** Over HTTP: the MCP sessions opened and ended. */
+  /** Over HTTP: the MCP sessions opened and ended; in the 2026-07-28 era, the connections instead. */
   sessions?: SessionStats;
+  connections?: ConnectionChurn;
   /** What the connection saw besides answers. */
   connection?: { unknownIds: number; notifications: number; serverRequests: Record<string, number>; largestMessageBytes: number };
   /** mcp-hammer hit a bug: its stack, for the report the user is asked to file. */
