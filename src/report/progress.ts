@@ -49,7 +49,9 @@ export function announcement(o: { example: boolean; test: string }, results: Res
   }
   const what = results.calls.map((c) => c.tool ?? c.method).join(', ');
   const [first, ...rest] = plan;
-  lines.push(`${results.server.name ?? 'server'} ${results.server.version ?? ''}: calling ${what}${first}`, ...rest);
+  const { name, version, protocolVersion, era } = results.server;
+  const spoken = protocolVersion ? ` (MCP ${protocolVersion}${era ? `, ${era === 'modern' ? 'stateless' : 'initialize and sessions'}` : ''})` : '';
+  lines.push(`${name ?? 'server'} ${version ?? ''}${spoken}: calling ${what}${first}`, ...rest);
   for (const w of results.warnings) lines.push(`Notice: ${w}`);
   return lines.join('\n') + '\n';
 }
@@ -60,8 +62,12 @@ export function loadPlan(o: { concurrency: number; requests?: number; durationSe
   const limit = [o.requests && `${o.requests.toLocaleString('en-US')} requests`, o.durationSeconds && `${o.durationSeconds} s`].filter(Boolean).join(' or ');
   const plan = [`, ${o.concurrency} in flight, ${limit}`];
   if (results.server.url) {
-    plan.push(`over ${o.sse ? 'HTTP+SSE' : 'Streamable HTTP'} at ${results.server.url}`
-      + `${o.requestsPerSession ? `, a new session every ${o.requestsPerSession.toLocaleString('en-US')} requests` : ', one session'}`);
+    const every = o.requestsPerSession?.toLocaleString('en-US');
+    // 2026-07-28 has no sessions: churn is a new HTTP connection every n requests.
+    const churn = results.server.era === 'modern'
+      ? every ? `, no sessions (2026-07-28): a new connection every ${every} requests` : ', no sessions (2026-07-28)'
+      : every ? `, a new session every ${every} requests` : ', one session';
+    plan.push(`over ${o.sse ? 'HTTP+SSE' : 'Streamable HTTP'} at ${results.server.url}${churn}`);
   }
   return plan;
 }

@@ -52,7 +52,8 @@ export function chooseCalls(info: ServerInfo, names: string[], argsJson: string[
   if (info.capabilities.tools) calls.push({ method: 'tools/list' });
   if (info.capabilities.resources) calls.push({ method: 'resources/list' });
   if (info.capabilities.prompts) calls.push({ method: 'prompts/list' });
-  calls.push({ method: 'ping' });
+  // ping does not exist in 2026-07-28 (method not found; over HTTP a 404).
+  if (info.era !== 'modern') calls.push({ method: 'ping' });
   const some = info.tools.slice(0, 3).map((t) => t.name);
   const how = some.length ? ` (this server has: ${some.join(', ')}${info.tools.length > 3 ? ', …' : ''})` : '';
   return {
@@ -91,6 +92,7 @@ export async function preflight(conn: Connection, calls: Call[], named: boolean,
     ]);
     const name = call.tool ?? call.method;
     if (outcome === null) notices.push(`${name} (took over ${slowMs / 1000} s)`);
+    else if (classify(outcome) === 'inputRequired') notices.push(`${name} (asks for client input: ${describeError(outcome).slice(0, 60)})`);
     else if (classify(outcome) !== null) notices.push(`${name} (failed: ${describeError(outcome).slice(0, 60)})`);
     else {
       kept.push(call);

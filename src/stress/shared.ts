@@ -28,9 +28,11 @@ export function blockTiming(durationSeconds?: number, requests?: number): { bloc
   return { blockMs, blockRequests, sampleMs: Math.min(200, Math.max(20, Math.round(blockMs / 3))) };
 }
 
+/** Who the server is and how it was spoken to (the revision and its era), and what the negotiation noticed. */
 export function describeTarget(results: Results, target: Target): void {
   const { info } = target;
-  Object.assign(results.server, { name: info.name, version: info.version, protocolVersion: info.protocolVersion }, target.remote);
+  Object.assign(results.server, { name: info.name, version: info.version, protocolVersion: info.protocolVersion, era: info.era }, target.remote);
+  results.warnings.push(...target.notices);
 }
 
 /** The fields every load test shares: counts, rates, latency, errors, what the connection saw. */
@@ -50,6 +52,7 @@ export function fillRun(results: Results, run: HammerResult, target: Target): vo
   results.warnings.push(...testerWarnings(run.tester));
   results.connection = { unknownIds: stats.unknownIds, notifications: stats.notifications, serverRequests: stats.serverRequests, largestMessageBytes: stats.largestMessage };
   if (stats.sessions) results.sessions = { ...stats.sessions };
+  if (stats.connections) results.connections = { ...stats.connections };
 }
 
 /** What the run measured, as the verdict's rule needs it. */
