@@ -189,9 +189,14 @@ function notModern(revision: string, probe: Probe & { kind: 'legacy' }): string 
 
 /** Both eras refused: what the server said to each, in one sentence. */
 async function neither(probe: Probe & { kind: 'legacy' }, err: Refused): Promise<string> {
-  const offered = probe.offered ?? ((await refusedVersion(err.outcome)) ? supportedIn(refusal(err.outcome)) : undefined);
-  if (offered) return `the server supports neither era mcp-hammer speaks: it offers ${offered.join(', ') || 'none'}; mcp-hammer speaks ${spoken()}`;
   if (probe.rejected) return `the server rejected mcp-hammer's ${MODERN_REVISIONS[0]} request envelope: ${probe.rejected}; and the 2025 handshake: ${err.message}`;
+  const offered = probe.offered ?? ((await refusedVersion(err.outcome)) ? supportedIn(refusal(err.outcome)) : undefined);
+  if (offered && !offered.some((r) => eraOf(r))) {
+    return `the server supports neither era mcp-hammer speaks: it offers ${offered.join(', ') || 'none'}; mcp-hammer speaks ${spoken()}`;
+  }
+  if (offered?.some((r) => eraOf(r) === 'modern')) {
+    return `the server speaks ${offered.join(', ')} (it said so refusing initialize), but answered server/discover with ${said(probe.outcome)}`;
+  }
   return err.message;
 }
 

@@ -36,27 +36,24 @@ export async function openTarget(command: string, args: string[], o: OpenOptions
   let server = await start(command, args, o);
   let timer: NodeJS.Timeout | undefined;
   let onAbort = () => {};
-  // The server whose exit ends the wait: the current one (a restart replaces it).
-  let exitedEarly: (e: Error) => void = () => {};
-  let replacing = false;
-  const watchExit = (s: ServerProcess) => {
-    s.exited.then(() => {
-      if (s === server && !replacing) exitedEarly(new CannotRun('the server exited before the MCP handshake finished'));
-    });
-  };
+  // A server that exits closes the connection, which fails what it was asked: the negotiation restarts it
+  // once if it exited after the probe, and otherwise the catch below tells how it exited.
+  let over = false;
   const restart = async () => {
-    replacing = true;
+    // Not after the wait has ended (a timeout, Ctrl-C): the negotiation may still be running behind it.
+    if (over) throw new CannotRun('the server was ended');
     await endServer(server);
-    server = await start(command, args, o);
-    replacing = false;
-    watchExit(server);
+    const next = await start(command, args, o);
+    if (over) {
+      await endServer(next);
+      throw new CannotRun('the server was ended');
+    }
+    server = next;
     return server.conn;
   };
   try {
-    watchExit(server);
     const negotiated = await Promise.race([
       negotiateStdio(server.conn, { protocol: o.protocol, restart }),
-      new Promise<never>((_, reject) => { exitedEarly = reject; }),
       new Promise<never>((_, reject) => {
         onAbort = () => reject(new Interrupted('interrupted while starting the server'));
         o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -69,6 +66,7 @@ export async function openTarget(command: string, args: string[], o: OpenOptions
     negotiated.conn.setTimeoutMs(o.timeoutMs);
     return { server, conn: negotiated.conn, info: negotiated.info, notices: negotiated.notices };
   } catch (err) {
+    over = true;
     // A server that dies closes its stdout first; its exit code and last words say more than "closed".
     const exit = await Promise.race([server.exited, new Promise<undefined>((r) => setTimeout(r, 500))]);
     await endServer(server);
@@ -78,6 +76,7 @@ export async function openTarget(command: string, args: string[], o: OpenOptions
     }
     throw err;
   } finally {
+    over = true;
     clearTimeout(timer);
     o.signal?.removeEventListener('abort', onAbort);
   }

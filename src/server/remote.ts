@@ -107,7 +107,9 @@ export async function openRemote(command: string, args: string[], o: RemoteOptio
   let onAbort = () => {};
   // Every connection made while negotiating, so that a failure or an interruption closes them all.
   const made = new Set<HttpConnection>();
+  let over = false;
   const made1 = (c: HttpConnection) => {
+    if (over) c.close(); // the wait has ended (a timeout, Ctrl-C) while the negotiation went on
     made.add(c);
     server.exited.then(() => c.close());
     return c;
@@ -153,6 +155,7 @@ export async function openRemote(command: string, args: string[], o: RemoteOptio
     };
     return { server, conn: c, info: negotiated.info, remote, notices: negotiated.notices };
   } catch (err) {
+    over = true;
     for (const c of made) c.close();
     await server.stop();
     running.delete(server);
