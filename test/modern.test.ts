@@ -8,6 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { fixture, marker, processesWith, runCli } from './helpers.js';
+import { join } from 'node:path';
+import { fixturePython, repoRoot } from './fixtures/python/venv.js';
 
 const SERVER = fixture('modern-server.js');
 
@@ -70,3 +72,14 @@ for (const http of [false, true]) {
     assert.ok(run.results.recoverySeconds < 3, `recovery ${run.results.recoverySeconds}`);
   });
 }
+
+test('modern (stdio): a Python mcp 2.x server, dual-era, is tested in 2026-07-28 by default, and passes clean', async () => {
+  const python = fixturePython(); // makes .venv-fixtures on first use
+  const mark = marker();
+  const run = await runCli(['memory', '--duration', '30s', '--', python, join(repoRoot(), 'test', 'fixtures', 'python', 'memory_server.py'), 'clean', mark], { limitMs: 150_000 });
+  assert.deepEqual(processesWith(mark), [], 'no server process may be left behind');
+  assert.ok(run.results, run.stderr);
+  assert.deepEqual([run.results.server.protocolVersion, run.results.server.era, run.results.server.name], ['2026-07-28', 'modern', 'python-fixture-clean']);
+  assert.equal(run.code, 0, why(run));
+  assert.deepEqual(run.results.errors, {});
+});
