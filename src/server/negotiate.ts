@@ -72,7 +72,10 @@ export async function negotiateStdio(conn: Connection, o: { protocol?: string; r
 async function restartAfter(probe: Probe & { kind: 'legacy' }, err: unknown, restart: () => Promise<Connection>): Promise<Negotiated & { conn: Connection }> {
   if (!(err instanceof Refused)) throw err;
   const gone = err.outcome.kind !== 'answer';
-  if (!gone && !(probe.discovered && (await refusedVersion(err.outcome)))) throw new CannotRun(await neither(probe, err));
+  if (!gone && !(probe.discovered && (await refusedVersion(err.outcome)))) {
+    const both = await neither(probe, err);
+    throw both ? new CannotRun(both) : err;
+  }
   const conn = await restart();
   const info = await legacyOrSay(conn, undefined, probe);
   return {
@@ -93,8 +96,9 @@ async function legacyOrSay(conn: Connection, pinned: string | undefined, probe: 
       throw new CannotRun(`the server does not serve protocol revision ${pinned} (--protocol): it refused initialize with ${said(err.outcome)}`
         + `${offered ? `; it speaks ${offered.join(', ')}: drop --protocol, or pin one of those` : ''}`);
     }
-    if (probe?.kind === 'legacy') throw new CannotRun(await neither(probe, err));
-    throw err;
+    const both = probe?.kind === 'legacy' ? await neither(probe, err) : undefined;
+    // Otherwise the handshake's own refusal, which over HTTP gives way to what went wrong below MCP.
+    throw both ? new CannotRun(both) : err;
   }
 }
 
@@ -187,8 +191,8 @@ function notModern(revision: string, probe: Probe & { kind: 'legacy' }): string 
   return `the server does not speak protocol revision ${revision} (--protocol): it answered server/discover with ${said(probe.outcome)}; drop --protocol to test it in the era it speaks`;
 }
 
-/** Both eras refused: what the server said to each, in one sentence. */
-async function neither(probe: Probe & { kind: 'legacy' }, err: Refused): Promise<string> {
+/** Both eras refused: what the server said to each, in one sentence (undefined: the refusal says it all). */
+async function neither(probe: Probe & { kind: 'legacy' }, err: Refused): Promise<string | undefined> {
   if (probe.rejected) return `the server rejected mcp-hammer's ${MODERN_REVISIONS[0]} request envelope: ${probe.rejected}; and the 2025 handshake: ${err.message}`;
   const offered = probe.offered ?? ((await refusedVersion(err.outcome)) ? supportedIn(refusal(err.outcome)) : undefined);
   if (offered && !offered.some((r) => eraOf(r))) {
@@ -197,7 +201,7 @@ async function neither(probe: Probe & { kind: 'legacy' }, err: Refused): Promise
   if (offered?.some((r) => eraOf(r) === 'modern')) {
     return `the server speaks ${offered.join(', ')} (it said so refusing initialize), but answered server/discover with ${said(probe.outcome)}`;
   }
-  return err.message;
+  return undefined;
 }
 
 function sleep(ms: number): Promise<undefined> {
