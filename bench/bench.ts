@@ -22,12 +22,17 @@ const LIMITED = 'limited by the tester'; // the words of the tester's warning ab
 /** Each side's rate is counted from this far into its run (the ceilings do the same on their own). */
 const WARM_UP_MS = 1000;
 
-/** A stdio server: its command, and the call both clients make (the ceiling sends it as it is). */
-interface Server { name: string; args: string[]; params: string; hammer: string[] }
+/**
+ * A stdio server: its command, and the call both clients make (the ceiling sends it as it is, with the
+ * 2026-07-28 envelope added when the server is modern; mcp-hammer finds the era itself).
+ */
+interface Server { name: string; args: string[]; params: string; hammer: string[]; modern?: boolean }
 const SERVERS: Server[] = [
   { name: 'null', args: [here('./null-server.js')], params: '{"name":"echo","arguments":{}}', hammer: [] },
   { name: 'sdk', args: [here('./sdk-server.js')], params: '{"name":"echo","arguments":{}}', hammer: [] },
 ];
+/** The null server speaking only 2026-07-28: the envelope on every request, in both clients. */
+const NULL_MODERN: Server = { name: 'null, 2026-07-28', args: [here('./null-server.js'), 'modern'], params: '{"name":"echo","arguments":{}}', hammer: [], modern: true };
 // The SDK's reference server, the one other MCP load generators are quoted against: its echo tool.
 const EVERYTHING: Server = {
   name: 'server-everything echo',
@@ -69,7 +74,8 @@ interface Row {
 // ---- the clients ------------------------------------------------------------------------------------
 
 async function ceilingStdio(server: Server, concurrency: number, seconds: number): Promise<Rate> {
-  const run = await runNode([here('./ceiling.js'), String(concurrency), String(seconds), server.params, '--', process.execPath, ...server.args], (seconds + 30) * 1000);
+  const run = await runNode([here('./ceiling.js'), String(concurrency), String(seconds), server.params, ...(server.modern ? ['modern'] : []),
+    '--', process.execPath, ...server.args], (seconds + 30) * 1000);
   if (!run.json) throw new Error(`the ceiling client failed: ${run.stderr.slice(-500)}`);
   return run.json;
 }
@@ -78,11 +84,13 @@ async function hammerStdio(server: Server, concurrency: number, seconds: number,
   return runCli([...server.hammer, ...extra, '--duration', `${seconds}s`, '--concurrency', String(concurrency), '--', process.execPath, ...server.args], seconds);
 }
 
-async function ceilingHttp(concurrency: number, seconds: number): Promise<Rate> {
+const era = (modern: boolean) => (modern ? ['modern'] : []);
+
+async function ceilingHttp(concurrency: number, seconds: number, modern = false): Promise<Rate> {
   const port = await freePort();
-  const server = await startListening([here('./http-null-server.js'), String(port)]);
+  const server = await startListening([here('./http-null-server.js'), String(port), ...era(modern)]);
   try {
-    const run = await runNode([here('./http-ceiling.js'), `http://127.0.0.1:${port}/mcp`, String(concurrency), String(seconds)], (seconds + 30) * 1000);
+    const run = await runNode([here('./http-ceiling.js'), `http://127.0.0.1:${port}/mcp`, String(concurrency), String(seconds), ...era(modern)], (seconds + 30) * 1000);
     if (!run.json) throw new Error(`the HTTP ceiling client failed: ${run.stderr.slice(-500)}`);
     return run.json;
   } finally {
@@ -91,10 +99,10 @@ async function ceilingHttp(concurrency: number, seconds: number): Promise<Rate> 
 }
 
 /** The real CLI over HTTP against the HTTP null server, which it starts itself as the command after `--`. */
-async function hammerHttp(concurrency: number, seconds: number): Promise<Rate> {
+async function hammerHttp(concurrency: number, seconds: number, modern = false): Promise<Rate> {
   const port = await freePort();
   return runCli(['--url', `http://127.0.0.1:${port}/mcp`, '--duration', `${seconds}s`, '--concurrency', String(concurrency),
-    '--', process.execPath, here('./http-null-server.js'), String(port)], seconds);
+    '--', process.execPath, here('./http-null-server.js'), String(port), ...era(modern)], seconds);
 }
 
 /** One run of the real CLI's memory test; its rate and its view of itself come from the results JSON. */
@@ -211,11 +219,20 @@ async function main(): Promise<void> {
       say(tableRow(rows.at(-1)!));
     }
   }
+  // The 2026-07-28 wire: the envelope on every request (stdio), and the headers too (HTTP).
+  for (const concurrency of [16, 64]) {
+    const r = await sideBySide(() => ceilingStdio(NULL_MODERN, concurrency, seconds), () => hammerStdio(NULL_MODERN, concurrency, seconds), rounds);
+    rows.push({ transport: 'stdio', server: NULL_MODERN.name, concurrency, ...r, target: concurrency === 64 ? 0.8 : undefined });
+    say(tableRow(rows.at(-1)!));
+  }
   const everything = await sideBySide(() => ceilingStdio(EVERYTHING, 16, seconds), () => hammerStdio(EVERYTHING, 16, seconds), rounds);
   rows.push({ transport: 'stdio', server: EVERYTHING.name, concurrency: 16, ...everything });
   say(tableRow(rows.at(-1)!));
   const http = await sideBySide(() => ceilingHttp(16, seconds), () => hammerHttp(16, seconds), rounds);
   rows.push({ transport: 'http', server: 'null', concurrency: 16, ...http, target: 0.8 });
+  say(tableRow(rows.at(-1)!));
+  const httpModern = await sideBySide(() => ceilingHttp(16, seconds, true), () => hammerHttp(16, seconds, true), rounds);
+  rows.push({ transport: 'http', server: 'null, 2026-07-28', concurrency: 16, ...httpModern, target: 0.8 });
   say(tableRow(rows.at(-1)!));
 
   // What --heap costs, in a run as users make it (the default 30 s), on the SDK server, with and without.

@@ -2,11 +2,23 @@
 // requests in flight, match answers by id, and send each chunk's new requests in one write. No latency,
 // no promises, no memory sampling. Prints {requests, seconds, requestsPerSecond, cpuPercent} as JSON; the rate
 // is that after the first second (see WARM_UP_MS in bench.ts), the CPU that of the whole run.
-// Usage: ceiling.js <concurrency> <seconds> <tools/call params as JSON> -- <server command> [args...]
+// With `modern` it speaks 2026-07-28: server/discover instead of initialize, and every request carries the
+// envelope, written once into the params text (as mcp-hammer does).
+// Usage: ceiling.js <concurrency> <seconds> <tools/call params as JSON> [modern] -- <server command> [args...]
 import { spawn } from 'node:child_process';
 
-const [concurrencyText, secondsText, PARAMS, dashdash, command, ...args] = process.argv.slice(2);
-if (dashdash !== '--' || !command) throw new Error('usage: ceiling.js <concurrency> <seconds> <params> -- <command> [args...]');
+const argv = process.argv.slice(2);
+const dashdash = argv.indexOf('--');
+const [concurrencyText, secondsText, params, era] = argv.slice(0, dashdash);
+const [command, ...args] = argv.slice(dashdash + 1);
+if (dashdash === -1 || !command) throw new Error('usage: ceiling.js <concurrency> <seconds> <params> [modern] -- <command> [args...]');
+const modern = era === 'modern';
+const META = JSON.stringify({
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientInfo': { name: 'ceiling', version: '1.0.0' },
+  'io.modelcontextprotocol/clientCapabilities': {},
+});
+const PARAMS = modern ? `${params.slice(0, params.lastIndexOf('}'))},"_meta":${META}}` : params;
 const concurrency = Number(concurrencyText);
 const seconds = Number(secondsText);
 
@@ -28,7 +40,7 @@ const request = (): string => {
 };
 
 const begin = () => {
-  child.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+  if (!modern) child.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
   started = performance.now();
   deadline = started + seconds * 1000;
   cpuStart = process.cpuUsage();
@@ -73,6 +85,8 @@ child.stdout.on('data', (text: string) => {
   if (!issuing && inFlight.size === 0) finish();
 });
 
-child.stdin.write(`{"jsonrpc":"2.0","id":0,"method":"initialize","params":${JSON.stringify({
-  protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'ceiling', version: '1.0.0' },
-})}}\n`);
+child.stdin.write(modern
+  ? `{"jsonrpc":"2.0","id":0,"method":"server/discover","params":{"_meta":${META}}}\n`
+  : `{"jsonrpc":"2.0","id":0,"method":"initialize","params":${JSON.stringify({
+    protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'ceiling', version: '1.0.0' },
+  })}}\n`);

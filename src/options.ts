@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { CannotRun } from './errors.js';
 import { checkRemote } from './server/remote.js';
+import { eraOf, spoken } from './transport/era.js';
 import type { ProgressLine } from './report/progress.js';
 import type { Results, TestName } from './results.js';
 import { VERSION } from './version.js';
@@ -34,6 +35,8 @@ Options:
   --concurrency <n>        requests in flight (default 16)
   --timeout <time>         per-request timeout (default 10s)
   --startup-timeout <time> time for the server to finish the MCP handshake (default 30s)
+  --protocol <revision>    speak only this MCP revision, e.g. 2026-07-28 or 2025-06-18 (default: the newest
+                           both sides speak, found with server/discover, else the 2025 initialize)
   --out <dir>              results folder (default: results)
   --json                   also print the results JSON on stdout
   --heap                   Node.js servers: watch the JS heap through the inspector (loopback only) and
@@ -45,7 +48,8 @@ Options:
                            start it and wait until the address answers
   --sse                    with --url: the legacy HTTP+SSE transport (give the SSE endpoint, e.g. /sse)
   -H, --header <h>         with --url: "Name: value" sent on every request, repeatable; values are never shown
-  --requests-per-session <n>  with --url: open a new MCP session every n requests (default: one session)
+  --requests-per-session <n>  with --url: open a new MCP session every n requests (default: one session);
+                           a 2026-07-28 server has no sessions: a new HTTP connection every n requests
   --pid <pid>              with --url: measure this already-running server process (and its descendants)
   --help, --version
 
@@ -93,6 +97,8 @@ export interface Options {
   headers: string[];
   requestsPerSession?: number;
   pid?: number;
+  /** --protocol: the one MCP revision to speak (default: negotiated, see server/negotiate.ts). */
+  protocol?: string;
 }
 
 /** What a stress test is given besides its options: the signal to stop, and where to say what happens. */
@@ -167,6 +173,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
         header: { type: 'string', short: 'H', multiple: true, default: [] },
         'requests-per-session': { type: 'string' },
         pid: { type: 'string' },
+        protocol: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -188,6 +195,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
   const pid = v.pid === undefined ? undefined : parseCount(v.pid, 'pid');
   const requestsPerSession = v['requests-per-session'] === undefined ? undefined : parseCount(v['requests-per-session'], 'requests-per-session');
   checkRemoteArgs(test, v, serverCommand.length > 0);
+  checkProtocol(v.protocol, v.sse);
   const example = serverCommand.length === 0 && v.url === undefined;
   return {
     test: test as TestName,
@@ -216,7 +224,16 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
     headers: v.header,
     requestsPerSession,
     pid,
+    protocol: v.protocol,
   };
+}
+
+/** --protocol names a revision mcp-hammer speaks, on a transport that can carry it. */
+function checkProtocol(revision: string | undefined, sse: boolean): void {
+  if (revision === undefined) return;
+  const era = eraOf(revision);
+  if (!era) throw new CannotRun(`--protocol must be an MCP revision mcp-hammer speaks: ${spoken()} (got '${revision}')`);
+  if (era === 'modern' && sse) throw new CannotRun(`--sse is the 2024-11-05 HTTP+SSE transport, which cannot carry ${revision}; drop --sse for Streamable HTTP`);
 }
 
 /** The HTTP options go together: each needs --url, and memory and cache need the server's process. */

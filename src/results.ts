@@ -16,7 +16,9 @@ export type StopReason = 'requests' | 'duration' | 'decided' | 'interrupted' | '
  * neither steady nor stopped. */
 export type Shape = 'flat' | 'rising' | 'levels off' | 'unclear' | 'settling' | 'too short';
 
-export type ErrorClass = 'jsonrpc' | 'isError' | 'resultError' | 'timeout' | 'transport' | 'http';
+// inputRequired: a 2026-07-28 server asked for client input (an input_required result, or -32021 for a
+// capability mcp-hammer does not declare) instead of answering: neither a success nor throttling.
+export type ErrorClass = 'jsonrpc' | 'isError' | 'resultError' | 'inputRequired' | 'timeout' | 'transport' | 'http';
 
 export interface ErrorCount {
   count: number;
@@ -61,6 +63,14 @@ export interface SessionStats {
   stateless: boolean;
 }
 
+/** Over HTTP in the 2026-07-28 era (no sessions): with --requests-per-session n, connections of n requests each. */
+export interface ConnectionChurn {
+  requestsPerConnection?: number;
+  /** TCP connections opened, and closed after their n requests. */
+  opened: number;
+  closed: number;
+}
+
 export interface Growth {
   /** The kind of object: a constructor name (Array, Object, Map, a class), Closure, String, Buffer, ... */
   name: string;
@@ -77,9 +87,7 @@ export interface Growth {
   retainedBy?: string;
 }
 
-export interface HeapGrowth extends Growth {
-  perRequest: number;
-}
+export interface HeapGrowth extends Growth { perRequest: number }
 
 /** What --heap leaves in the results JSON, as `heap`. */
 export interface HeapResults {
@@ -120,13 +128,10 @@ export interface Throttle {
 }
 
 /** Memory and cache: the calls a rate limiter refused (told from the error samples of each class). */
-export interface Throttling {
+export interface Throttling extends Omit<Throttle, 'hint'> {
   count: number;
   /** Of the run's requests, 0..1. */
   share: number;
-  style: ThrottleStyle;
-  code?: number | string;
-  message: string;
   retryHint?: RetryHint;
 }
 
@@ -153,10 +158,7 @@ export interface StepSummary {
   latencyMs: { p50: number; p95: number; max: number };
 }
 
-export interface Rejection {
-  style: ThrottleStyle;
-  code?: number | string;
-  message: string;
+export interface Rejection extends Omit<Throttle, 'hint'> {
   p95Ms: number;
   /** p95 of the calls let through in the same phases: what the machine's own delays look like meanwhile. */
   acceptedP95Ms: number;
@@ -188,7 +190,6 @@ export interface RateFindings {
   exit?: { code: number | null; signal: string | null };
 }
 
-
 export interface CallRecord {
   method: string;
   tool?: string;
@@ -217,7 +218,9 @@ export interface ServerRecord {
   pid?: number;
   name?: string;
   version?: string;
+  /** The protocol revision the run spoke, and its era: 'modern' (2026-07-28) or 'legacy' (2025). */
   protocolVersion?: string;
+  era?: 'modern' | 'legacy';
   exit?: { code: number | null; signal: string | null };
 }
 
@@ -237,8 +240,9 @@ interface CommonResults {
   errors: ErrorCounts;
   stderrTail: string[];
   tester?: TesterLoad;
-  /** Over HTTP: the MCP sessions opened and ended. */
+  /** Over HTTP: the MCP sessions opened and ended; in the 2026-07-28 era, the connections instead. */
   sessions?: SessionStats;
+  connections?: ConnectionChurn;
   /** What the connection saw besides answers. */
   connection?: { unknownIds: number; notifications: number; serverRequests: Record<string, number>; largestMessageBytes: number };
   /** mcp-hammer hit a bug: its stack, for the report the user is asked to file. */

@@ -30,6 +30,9 @@ import type { Target } from '../server/open.js';
 /** Below this a group of new objects is noise (a clean SDK server leaves well under it; see the tests). */
 export const MIN_GROWTH_BYTES = 256 * 1024;
 
+/** Heap measurements after the baseline before a run that lasts until decided may stop. */
+const FLOORS_AFTER_BASELINE = 6;
+
 // The inspector's messages, anywhere in a line: `Starting inspector on … failed` ends without a newline,
 // so the next message of the process (or the server's next line) is glued to it.
 const INSPECTOR_LINES = /Debugger listening on |Debugger ending on |For help, see: https:\/\/nodejs\.org\/en\/docs\/inspector|Debugger attached\.|Waiting for the debugger to disconnect|Starting inspector on /;
@@ -62,6 +65,11 @@ export interface HeapWatch {
    * if `baseline` and it has not been taken yet. `requests` counts from the start of the load.
    */
   atFloor(p: { requests: number; baseline: boolean }): Promise<void>;
+  /**
+   * Whether a run that lasts until decided may stop: the baseline snapshot is taken and the heap measured at
+   * a few floors since, or there is nothing to watch. A leak decided before then would have no growth list.
+   */
+  ready(): boolean;
   /** After a run that finished: the probe, the end snapshot and what grew. Null when not watching. */
   finish(o: ProbeOptions): Promise<HeapResults | null>;
   /** After a run that ended early: what was measured so far, saying why it stops there. Null when not watching. */
@@ -193,6 +201,12 @@ export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
       } catch (err) {
         stop(`heap profiling stopped: ${(err as Error).message}`);
       }
+    },
+
+    ready() {
+      if (candidates.length === 0 || results.problem) return true;
+      const since = results.baseline ? results.series.filter(([requests]) => requests > results.baseline!.requests).length : 0;
+      return since >= FLOORS_AFTER_BASELINE;
     },
 
     async finish(o) {

@@ -50,7 +50,9 @@ export function announcement(o: { example: boolean; test: string }, results: Res
   }
   const what = results.calls.map(callName).join(', ');
   const [first, ...rest] = plan;
-  lines.push(`${results.server.name ?? 'server'} ${results.server.version ?? ''}: calling ${what}${first}`, ...rest);
+  const { name, version, protocolVersion, era } = results.server;
+  const spoken = protocolVersion ? ` (MCP ${protocolVersion}${era ? `, ${era === 'modern' ? 'stateless' : 'initialize and sessions'}` : ''})` : '';
+  lines.push(`${name ?? 'server'} ${version ?? ''}${spoken}: calling ${what}${first}`, ...rest);
   // Calls given the same value from the same answer, together: "read_file, get_file_info: path = "/d/a.txt" (path from list_directory)".
   const learnt = new Map<string, string[]>();
   for (const c of results.calls) {
@@ -70,8 +72,12 @@ export function loadPlan(o: { concurrency: number; requests?: number; durationSe
   const limit = [o.requests && `${o.requests.toLocaleString('en-US')} requests`, o.durationSeconds && `${o.durationSeconds} s`].filter(Boolean).join(' or ');
   const plan = [`, ${o.concurrency} in flight, ${limit}`];
   if (results.server.url) {
-    plan.push(`over ${o.sse ? 'HTTP+SSE' : 'Streamable HTTP'} at ${results.server.url}`
-      + `${o.requestsPerSession ? `, a new session every ${o.requestsPerSession.toLocaleString('en-US')} requests` : ', one session'}`);
+    const every = o.requestsPerSession?.toLocaleString('en-US');
+    // 2026-07-28 has no sessions: churn is a new HTTP connection every n requests.
+    const churn = results.server.era === 'modern'
+      ? every ? `, no sessions (2026-07-28): a new connection every ${every} requests` : ', no sessions (2026-07-28)'
+      : every ? `, a new session every ${every} requests` : ', one session';
+    plan.push(`over ${o.sse ? 'HTTP+SSE' : 'Streamable HTTP'} at ${results.server.url}${churn}`);
   }
   return plan;
 }

@@ -1,6 +1,6 @@
 // The report on screen after a run: one renderer per test, the status lines they share, and the
 // sparkline. Rendering reads the results, never the server: a saved results file renders the same.
-import type { CacheResults, LatencySummary, MemoryResults, RateResults, Results, RetryHint, SessionStats } from '../results.js';
+import type { CacheResults, ConnectionChurn, LatencySummary, MemoryResults, RateResults, Results, RetryHint, SessionStats } from '../results.js';
 import { count as n, formatBytes, formatDuration, formatRate, formatShare, formatWait, wholeMB as mb } from '../format.js';
 import { heapLines } from './heap.js';
 import { handlesLine } from './handles.js';
@@ -132,6 +132,7 @@ function loadLines(r: MemoryResults | CacheResults): string[] {
       + `${t.retryHint ? `, retry hint ${formatHint(t.retryHint)}` : ''}`);
   }
   if (r.sessions) lines.push(formatSessions(r.sessions));
+  if (r.connections) lines.push(formatConnections(r.connections));
   return lines;
 }
 
@@ -176,4 +177,12 @@ export function formatSessions(s: SessionStats): string {
   const lost = s.lost ? `, ${n(s.lost)} ended by the server` : '';
   const refused = s.endRefused ? `, ${n(s.endRefused)} refused to end` : '';
   return `Sessions: ${n(s.opened)} opened, ${n(s.ended)} ended${lost}${refused}${every}`;
+}
+
+/** 2026-07-28 over HTTP: no sessions, so what churned (with --requests-per-session) is the connections. */
+export function formatConnections(c: ConnectionChurn): string {
+  const every = c.requestsPerConnection
+    ? `, a new one every ${n(c.requestsPerConnection)} requests (2026-07-28 has no sessions: each connection stands for a stateless client)`
+    : ' (2026-07-28: no sessions)';
+  return `Connections: ${n(c.opened)} opened, ${n(c.closed)} closed${every}`;
 }

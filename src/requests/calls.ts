@@ -92,7 +92,8 @@ export function chooseCalls(info: ServerInfo, offered: Offered, o: Omit<LoadOpti
   if (info.capabilities.tools) calls.push({ method: 'tools/list' });
   if (info.capabilities.resources) calls.push({ method: 'resources/list' });
   if (info.capabilities.prompts) calls.push({ method: 'prompts/list' });
-  calls.push({ method: 'ping' });
+  // ping does not exist in 2026-07-28 (method not found; over HTTP a 404).
+  if (info.era !== 'modern') calls.push({ method: 'ping' });
   return {
     calls,
     notice: `no tool is annotated readOnlyHint: true, so only ${calls.map((c) => c.method).join(', ')} are called; `
@@ -134,6 +135,8 @@ export async function preflight(conn: Connection, calls: Call[], offered: Offere
     const slots = slotsOf(call);
     if (outcome === null) {
       fate.push({ out: `took over ${slowMs / 1000} s` });
+    } else if (classify(outcome) === 'inputRequired') {
+      fate.push({ out: `asks for client input: ${describeError(outcome).slice(0, 60)}` });
     } else if (classify(outcome) === null && outcome.kind === 'answer') {
       const hidden = slots.length ? hiddenError(outcome.message.result) : null;
       if (hidden) fate.push({ stuck: { call, error: hidden }, fallback: call });

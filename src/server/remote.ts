@@ -1,13 +1,17 @@
 // Servers reached over HTTP (--url): start the command and wait until its port accepts connections, or
-// watch a process that is already running (--pid), or reach the URL alone; then connect and hand-shake.
+// watch a process that is already running (--pid), or reach the URL alone; then connect, negotiate the era
+// (negotiate.ts: a 2026-07-28 connection, or a 2025 one and its handshake).
 // What is measured is a process tree, as for stdio; a server mcp-hammer did not start is never signalled.
 import { connect } from 'node:net';
 import { validateHeaderName, validateHeaderValue } from 'node:http';
 import { CannotRun, Interrupted } from '../errors.js';
 import type { HttpConnection } from '../transport/http.js';
 import { connectStreamable } from '../transport/streamable.js';
+import { connectStateless } from '../transport/stateless.js';
 import { connectSse } from '../transport/sse.js';
-import { handshake, type ServerInfo } from '../transport/handshake.js';
+import type { ServerInfo } from '../transport/handshake.js';
+import { envelope } from '../transport/era.js';
+import { negotiateHttp } from './negotiate.js';
 import { noServer, rememberTree, running, startServer, watchedServer, type ServerProcess } from './process.js';
 import { describeExit } from '../format.js';
 
@@ -18,6 +22,7 @@ export interface RemoteOptions {
   headers: string[];
   requestsPerSession?: number;
   pid?: number;
+  protocol?: string;
 }
 
 /** What the results say about a remote server: never a header value, and the URL without its query. */
@@ -29,7 +34,7 @@ export interface RemoteDescription {
 }
 
 /** Header names mcp-hammer sets itself: a user value would break the protocol. */
-const OWN_HEADERS = ['content-type', 'accept', 'content-length', 'mcp-session-id', 'mcp-protocol-version'];
+const OWN_HEADERS = ['content-type', 'accept', 'content-length', 'mcp-session-id', 'mcp-protocol-version', 'mcp-method', 'mcp-name'];
 
 /** Checks --url and -H before anything starts; a header's value is never repeated in a message. */
 export function checkRemote(o: RemoteOptions): { url: URL; headers: Record<string, string> } {
@@ -71,6 +76,7 @@ export interface RemoteTarget {
   conn: HttpConnection;
   info: ServerInfo;
   remote: RemoteDescription;
+  notices: string[];
 }
 
 /**
@@ -97,21 +103,32 @@ export async function openRemote(command: string, args: string[], o: RemoteOptio
     server = o.pid === undefined ? noServer() : await watchedServer(o.pid);
     running.add(server);
   }
-  let conn: HttpConnection | undefined;
   let timer: NodeJS.Timeout | undefined;
   let onAbort = () => {};
+  // Every connection made while negotiating, so that a failure or an interruption closes them all.
+  const made = new Set<HttpConnection>();
+  let over = false;
+  const made1 = (c: HttpConnection) => {
+    if (over) c.close(); // the wait has ended (a timeout, Ctrl-C) while the negotiation went on
+    made.add(c);
+    server.exited.then(() => c.close());
+    return c;
+  };
   try {
-    const info = await Promise.race([
+    const negotiated = await Promise.race([
       (async () => {
         if (command) await listening(url, deadline, o.startupMs, () => server.exit() !== undefined);
-        conn = await (o.sse ? connectSse : connectStreamable)({ url, headers, requestsPerSession: o.requestsPerSession, timeoutMs: Math.max(1000, deadline - Date.now()) });
-        server.exited.then(() => conn!.close());
-        try {
-          return await handshake(conn);
-        } catch (err) {
-          const problem = conn.problem();
-          throw err instanceof CannotRun && problem ? new CannotRun(problem) : err;
-        }
+        // Each connection may wait for its answers as long as the startup has left.
+        const base = () => ({ url, headers, requestsPerSession: o.requestsPerSession, timeoutMs: Math.max(1000, deadline - Date.now()) });
+        return negotiateHttp<HttpConnection>({
+          modern: async (revision) => made1(await connectStateless(base(), await envelope(revision))),
+          legacy: async () => made1(await (o.sse ? connectSse : connectStreamable)(base())),
+          problem: (c) => c.problem(),
+          end: async (c) => {
+            made.delete(c);
+            await c.end();
+          },
+        }, { protocol: o.protocol, sse: o.sse });
       })(),
       server.exited.then((e) => {
         const tail = server.stderrTail().slice(-3).join(' | ');
@@ -127,17 +144,19 @@ export async function openRemote(command: string, args: string[], o: RemoteOptio
       }),
     ]);
     if (command) await rememberTree(server);
-    conn!.setTimeoutMs(o.timeoutMs);
+    const c = negotiated.conn;
+    made.delete(c);
+    c.setTimeoutMs(o.timeoutMs);
     // Ending the server ends the session first: DELETE (or closing the stream) lets a clean server free it.
     const stopProcess = server.stop;
-    const c = conn!;
     server.stop = async (graceMs) => {
       await c.end();
       await stopProcess(graceMs);
     };
-    return { server, conn: c, info, remote };
+    return { server, conn: c, info: negotiated.info, remote, notices: negotiated.notices };
   } catch (err) {
-    conn?.close();
+    over = true;
+    for (const c of made) c.close();
     await server.stop();
     running.delete(server);
     throw err;

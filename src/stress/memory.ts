@@ -44,7 +44,7 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
       maxSeconds: length.maxSeconds,
       timeoutMs: opts.timeoutMs,
       ...blockTiming(opts.durationSeconds, opts.requests),
-      look: looker(length.open, (floors) => judgeFloors(floors, budgets, leak)),
+      look: looker(length.open, (floors) => judgeFloors(floors, budgets, leak), 'request', heap ? () => heap.ready() : undefined),
       sampler: treeSampler(target.server.pid),
       signal: ctx.signal,
       serverExited: target.server.exited,

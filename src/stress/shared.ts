@@ -55,14 +55,15 @@ export function memoryBudgets(opts: Options): Budgets {
 
 /**
  * The look after each block: the trend of the floors so far, what it rules out (for the progress line),
- * and, in a run that lasts until decided, whether the same answer has held long enough to stop.
+ * and, in a run that lasts until decided, whether the same answer has held long enough to stop (and
+ * `ready` allows it: --heap has what it needs).
  */
-export function looker(open: boolean, judge: (floors: Floor[]) => { decision: Decision; ruledOut: number }, per = 'request')
-  : (floors: Floor[]) => { stop: boolean; note?: string } {
+export function looker(open: boolean, judge: (floors: Floor[]) => { decision: Decision; ruledOut: number }, per = 'request',
+  ready: () => boolean = () => true): (floors: Floor[]) => { stop: boolean; note?: string } {
   const agreed = streak();
   return (floors) => {
     const { decision, ruledOut } = judge(floors);
-    const stop = agreed(decision, floors.at(-1)?.requests ?? 0) !== null && open;
+    const stop = agreed(decision, floors.at(-1)?.requests ?? 0) !== null && open && ready();
     return { stop, note: Number.isFinite(ruledOut) ? `rules out >= ${formatBytes(ruledOut)}/${per}` : undefined };
   };
 }
@@ -81,9 +82,12 @@ export function withHandleLook(decision: Decision, floors: Floor[]): Decision {
   if (h.leaking) return 'fail';
   return decision === 'pass' && (h.warmingUp || h.growing) ? null : decision;
 }
+
+/** Who the server is and how it was spoken to (the revision and its era), and what the negotiation noticed. */
 export function describeTarget(results: Results, target: Target): void {
   const { info } = target;
-  Object.assign(results.server, { name: info.name, version: info.version, protocolVersion: info.protocolVersion }, target.remote);
+  Object.assign(results.server, { name: info.name, version: info.version, protocolVersion: info.protocolVersion, era: info.era }, target.remote);
+  results.warnings.push(...target.notices);
 }
 
 /** The fields every load test shares: counts, rates, latency, errors, what the connection saw. */
@@ -107,6 +111,7 @@ export function fillRun(results: Results, run: HammerResult, target: Target): vo
   results.warnings.push(...testerWarnings(run.tester));
   results.connection = { unknownIds: stats.unknownIds, notifications: stats.notifications, serverRequests: stats.serverRequests, largestMessageBytes: stats.largestMessage };
   if (stats.sessions) results.sessions = { ...stats.sessions };
+  if (stats.connections) results.connections = { ...stats.connections };
 }
 
 /** What the run measured, as the verdict's rule needs it. */

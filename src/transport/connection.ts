@@ -1,7 +1,8 @@
 // What every transport offers the tests (stdio and HTTP alike): a Connection that sends a request and
 // calls back once with its outcome, and the pieces they share: the table of requests in flight with its
 // timeout sweep, the answers to requests the server sends a client, and the counters of what came back.
-import type { SessionStats } from '../results.js';
+import type { ConnectionChurn, SessionStats } from '../results.js';
+import type { Envelope } from './era.js';
 
 export interface Message {
   jsonrpc?: string;
@@ -14,10 +15,18 @@ export interface Message {
 
 /** What became of one request: the answer, or why there is none. */
 export type Outcome =
-  // http: set by an HTTP transport (a 429 comes with a synthesized message.error); absent on stdio.
-  | { kind: 'answer'; message: Message; latencyMs: number; http?: { status: number; retryAfter?: string } }
+  // http: set by an HTTP transport (a status other than 2xx comes with a synthesized message.error, and
+  // http.error holds the JSON-RPC error its body carried, if any); absent on stdio.
+  | { kind: 'answer'; message: Message; latencyMs: number; http?: HttpInfo }
   | { kind: 'timeout' }
   | { kind: 'closed' };
+
+export interface HttpInfo {
+  status: number;
+  retryAfter?: string;
+  /** The JSON-RPC error in the body of a non-2xx answer (a 2026-07-28 server refuses with one: -32022, -32021). */
+  error?: Message['error'];
+}
 
 /** Called once with what became of a request. */
 export type Done = (o: Outcome) => void;
@@ -33,8 +42,9 @@ export interface ConnectionStats {
   serverRequests: Record<string, number>;
   /** The largest single message received, in bytes. */
   largestMessage: number;
-  /** HTTP only: the MCP sessions opened and ended (see http.ts). */
+  /** HTTP only: the MCP sessions opened and ended (see http.ts), or in the 2026-07-28 era the connections. */
   sessions?: SessionStats;
+  connections?: ConnectionChurn;
 }
 
 export interface Connection {
@@ -50,6 +60,11 @@ export interface Connection {
   inFlight(): number;
   /** The per-request timeout from now on (the handshake may wait longer than a request under load). */
   setTimeoutMs(ms: number): void;
+  /**
+   * stdio: from now on every request carries this 2026-07-28 envelope (undefined: none, the 2025 era).
+   * Over HTTP the era is the connection's own (stateless.ts), fixed when it is made.
+   */
+  setEnvelope?(e: Envelope | undefined): void;
   stats: ConnectionStats;
   /** Fails every request in flight; called when the server exits. */
   close(): void;

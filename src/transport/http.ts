@@ -6,14 +6,15 @@
 // Written on node:http with one keep-alive Agent rather than the SDK's client, which costs ~7x the CPU per
 // call and adds an abort listener per request to one shared signal.
 // Session churn: with requestsPerSession, after that many requests a new session is opened (the handshake's
-// initialize replayed) and the old one is ended once its last request has been answered.
+// initialize replayed) and the old one is ended once its last request has been answered. In the 2026-07-28
+// era there are no sessions: each HTTP connection carries that many requests and is closed (churnBy below).
 import http from 'node:http';
 import https from 'node:https';
 import {
   answerServerRequest, inFlight, newStats, notificationJson, promised, CLOSED,
   type Connection, type ConnectionOptions, type Outcome,
 } from './connection.js';
-import type { SessionStats } from '../results.js';
+import type { ConnectionChurn, SessionStats } from '../results.js';
 import { CannotRun } from '../errors.js';
 import { close, endSession, post, retire, sendRequest, settle, type Flavour, type Http, type Pending, type Session } from './post.js';
 
@@ -41,14 +42,17 @@ export async function connectHttp(o: HttpOptions, flavour: Flavour): Promise<Htt
   const lib = secure ? https : http;
   const agent = new lib.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   const userHeaders = o.headers ?? {};
+  const stateless = flavour.stateless === true;
   const sessions: SessionStats = { requestsPerSession: o.requestsPerSession, opened: 0, ended: 0, lost: 0, endRefused: 0, stateless: false };
+  const stats = stateless ? newStats() : newStats(sessions);
+  if (stateless) stats.connections = churnBy(agent, o.requestsPerSession);
   const h = {
     url: o.url, flavour, lib, agent, userHeaders, headerNames: Object.keys(userHeaders),
     base: { agent, hostname: o.url.hostname.replace(/^\[|\]$/g, ''), port: o.url.port || (secure ? 443 : 80) },
     now: o.now ?? (() => performance.now()),
     onServerRequest: o.onServerRequest ?? answerServerRequest,
-    stats: newStats(sessions), sessions, statusInfo: new Map(), live: new Set(), ending: new Set(),
-    waiting: [], opening: null, nextId: 1, timeoutMs: o.timeoutMs, requestsPerSession: o.requestsPerSession,
+    stats, sessions, statusInfo: new Map(), live: new Set(), ending: new Set(),
+    waiting: [], opening: null, nextId: 1, timeoutMs: o.timeoutMs, requestsPerSession: stateless ? undefined : o.requestsPerSession,
   } as Omit<Http, 'pending' | 'current'> as Http;
   h.pending = inFlight<Pending>({
     timeoutMs: o.timeoutMs, now: h.now, sentAt: (p) => p.sentAt,
@@ -100,6 +104,33 @@ export async function connectHttp(o: HttpOptions, flavour: Flavour): Promise<Htt
       close(h);
     },
   };
+}
+
+// ---- connections (2026-07-28) ----
+
+/**
+ * Counts the agent's connections and, with n, closes each after its n-th answer, as a fleet of stateless
+ * clients would that each send n requests and go (the agent opens a new one for the next request). A
+ * connection whose n-th answer leaves it free is destroyed before the agent can reuse or pool it.
+ */
+function churnBy(agent: http.Agent, n: number | undefined): ConnectionChurn {
+  const churn: ConnectionChurn = { requestsPerConnection: n, opened: 0, closed: 0 };
+  const used = new WeakMap<object, number>();
+  const create = (agent as any).createConnection;
+  (agent as any).createConnection = function (this: http.Agent, ...args: unknown[]) {
+    churn.opened++;
+    const socket = create.apply(this, args);
+    socket.once('close', () => { churn.closed++; });
+    return socket;
+  };
+  if (n !== undefined) {
+    agent.prependListener('free', (socket) => {
+      const count = (used.get(socket) ?? 0) + 1;
+      used.set(socket, count);
+      if (count >= n) socket.destroy();
+    });
+  }
+  return churn;
 }
 
 // ---- sessions ----

@@ -45,6 +45,13 @@ export interface Waiting {
 /** What a transport does its own way. */
 export interface Flavour {
   sse: boolean;
+  /** 2026-07-28: no sessions, nothing to open or end; churn is by connection (http.ts). */
+  stateless?: boolean;
+  /**
+   * 2026-07-28: the params (the envelope spliced in) and the request options (the headers naming the
+   * method) of a call, built once per call rather than per request.
+   */
+  frame?(h: Http, s: Session, method: string, paramsJson: string | undefined): { params: string | undefined; options: http.RequestOptions };
   /** A new session, ready for its initialize (legacy: once its event stream has said where to post). */
   open(h: Http): Session | Promise<Session>;
   /** Streamable HTTP: the session id an answer to initialize carries. */
@@ -102,9 +109,9 @@ export function problem(h: Http, text: string): void {
 
 // ---- sending ----
 
-export function post(h: Http, s: Session, id: number | undefined, body: string, retried = false): void {
-  const req = h.lib.request(s.post, (res) => answered(h, res, s, id, req));
-  req.on('error', (err) => failed(h, err, req, s, id, body, retried));
+export function post(h: Http, s: Session, id: number | undefined, body: string, options = s.post, retried = false): void {
+  const req = h.lib.request(options, (res) => answered(h, res, s, id, req));
+  req.on('error', (err) => failed(h, err, req, s, id, body, options, retried));
   if (id !== undefined) h.pending.table.get(id)!.req = req;
   req.end(body);
 }
@@ -114,7 +121,9 @@ export function sendRequest(h: Http, s: Session, method: string, paramsJson: str
   if (!init) s.used++;
   s.inFlight++;
   h.pending.table.set(id, { done, sentAt: h.now(), session: s, init });
-  post(h, s, id, requestJson(id, method, paramsJson));
+  const framed = h.flavour.frame?.(h, s, method, paramsJson);
+  if (framed) post(h, s, id, requestJson(id, method, framed.params), framed.options);
+  else post(h, s, id, requestJson(id, method, paramsJson));
 }
 
 // ---- answers ----
@@ -124,8 +133,11 @@ export function settle(h: Http, p: Pending): void {
   if (p.session.retired && p.session.inFlight === 0) endSession(h, p.session);
 }
 
-/** Fail one request with a synthesized JSON-RPC error carrying the HTTP status (0: no HTTP answer). */
-function fail(h: Http, id: number, status: number, text: string, retryAfter?: string): void {
+/**
+ * Fail one request with a synthesized JSON-RPC error carrying the HTTP status (0: no HTTP answer), and the
+ * JSON-RPC error the body held, if any.
+ */
+function fail(h: Http, id: number, status: number, text: string, retryAfter?: string, error?: Message['error']): void {
   const p = h.pending.table.get(id);
   if (!p) return;
   h.pending.table.delete(id);
@@ -134,7 +146,7 @@ function fail(h: Http, id: number, status: number, text: string, retryAfter?: st
     kind: 'answer',
     message: { jsonrpc: '2.0', id, error: { code: status, message: text } },
     latencyMs: h.now() - p.sentAt,
-    http: retryAfter === undefined ? { status } : { status, retryAfter },
+    http: { status, ...(retryAfter === undefined ? {} : { retryAfter }), ...(error ? { error } : {}) },
   });
 }
 
@@ -203,7 +215,7 @@ function answered(h: Http, res: http.IncomingMessage, s: Session, id: number | u
       if (status === 404 && s.opened) markLost(h, s);
       const said = bodyText(text);
       problem(h, statusProblem(h.url, status, said, { sse, method: 'POST', headerNames: h.headerNames }));
-      fail(h, id, status, `${http.STATUS_CODES[status] ?? 'HTTP error'}${said ? `: ${said}` : ''}`, header(res, 'retry-after'));
+      fail(h, id, status, `${http.STATUS_CODES[status] ?? 'HTTP error'}${said ? `: ${said}` : ''}`, header(res, 'retry-after'), rpcError(text));
     });
     return;
   }
@@ -237,7 +249,8 @@ function unanswered(h: Http, id: number, req: http.ClientRequest, text: string):
   if (h.pending.table.get(id)?.req === req) fail(h, id, 0, text);
 }
 
-function failed(h: Http, err: NodeJS.ErrnoException, req: http.ClientRequest, s: Session, id: number | undefined, body: string, retried: boolean): void {
+function failed(h: Http, err: NodeJS.ErrnoException, req: http.ClientRequest, s: Session, id: number | undefined, body: string,
+  options: http.RequestOptions, retried: boolean): void {
   if (h.pending.closed()) return;
   if (id === undefined) {
     if (UNREACHABLE.has(err.code ?? '')) lose(h, err);
@@ -248,7 +261,7 @@ function failed(h: Http, err: NodeJS.ErrnoException, req: http.ClientRequest, s:
   // A kept-alive socket the server closed just as we reused it: the request never reached the server
   // (the case Node documents req.reusedSocket for), so it is sent once more on a fresh socket.
   if (!retried && req.reusedSocket && err.code === 'ECONNRESET') {
-    post(h, s, id, body, true);
+    post(h, s, id, body, options, true);
     return;
   }
   problem(h, networkProblem(h.url, err));
@@ -297,6 +310,16 @@ export function endSession(h: Http, s: Session): void {
 }
 
 // ---- small things ----
+
+/** The JSON-RPC error an error body carries (a 2026-07-28 server refuses with one), or undefined. */
+function rpcError(text: string): Message['error'] {
+  try {
+    const e = JSON.parse(text)?.error;
+    return e && typeof e === 'object' && typeof e.code === 'number' && typeof e.message === 'string' ? e : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function ignore(): void {}
 

@@ -7,6 +7,7 @@ import {
   answerServerRequest, countNonJson, fromServer, inFlight, newStats, notificationJson, promised, CLOSED,
   type Connection, type ConnectionOptions, type Done, type Message,
 } from './connection.js';
+import { perCall, withMeta, type Envelope } from './era.js';
 
 /** A request in flight. The records are reused: a million requests make no million of them. */
 interface Pending {
@@ -76,18 +77,14 @@ export function connectStdio(input: Readable, output: Writable, options: Connect
     }
   };
 
-  // A request line is '{"jsonrpc":"2.0","id":' + id + tail; the tail is built once for a run of equal calls.
-  let tailMethod = '';
-  let tailParams: string | undefined;
-  let tail = '';
-  const tailFor = (method: string, paramsJson: string | undefined) => {
-    if (method !== tailMethod || paramsJson !== tailParams || tail === '') {
-      tailMethod = method;
-      tailParams = paramsJson;
-      tail = `,"method":${JSON.stringify(method)}${paramsJson === undefined ? '' : `,"params":${paramsJson}`}}\n`;
-    }
-    return tail;
+  // A request line is '{"jsonrpc":"2.0","id":' + id + tail; the tail is built once per call (method and
+  // params), not per request. In the 2026-07-28 era the envelope is spliced into the params there, once.
+  let envelope: Envelope | undefined;
+  const buildTail = (method: string, paramsJson: string | undefined) => {
+    const params = envelope ? withMeta(paramsJson, envelope.meta) : paramsJson;
+    return `,"method":${JSON.stringify(method)}${params === undefined ? '' : `,"params":${params}`}}\n`;
   };
+  let tailFor = perCall(buildTail);
 
   const handle = (msg: Message, receivedAt: number) => {
     if (msg.method !== undefined) {
@@ -142,6 +139,10 @@ export function connectStdio(input: Readable, output: Writable, options: Connect
     notify: (method, paramsJson) => write(notificationJson(method, paramsJson) + '\n'),
     inFlight: () => table.size,
     setTimeoutMs: pending.setTimeoutMs,
+    setEnvelope(e) {
+      envelope = e;
+      tailFor = perCall(buildTail);
+    },
     stats,
     close: () => { pending.close(); },
   };
