@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Message, Outcome } from '../src/transport/connection.js';
-import { hintIn, parseWait, throttleOf, throttlingIn, throttlingWarning } from '../src/load/throttled.js';
+import { hintIn, parseWait, throttleOf, throttlingIn, throttlingWarning } from '../src/transport/throttled.js';
 import { describeThrottle } from '../src/report/text.js';
 
 const answer = (message: Message, http?: { status: number; retryAfter?: string }): Outcome =>

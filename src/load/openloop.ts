@@ -9,7 +9,7 @@ import { classify, countError, describeError } from '../transport/outcome.js';
 import type { ErrorClass, ErrorCounts, Throttle } from '../results.js';
 import type { Shot } from '../judge/rate.js';
 import { Histogram } from './latency.js';
-import { throttleOf } from './throttled.js';
+import { throttleOf } from '../transport/throttled.js';
 
 /** What the whole run has seen so far, across phases. */
 export interface Tally {

@@ -4,7 +4,7 @@ import type { CacheResults, ConnectionChurn, LatencySummary, MemoryResults, Rate
 import { count as n, formatBytes, formatDuration, formatRate, formatShare, formatWait, wholeMB as mb } from '../format.js';
 import { heapLines } from './heap.js';
 import { handlesLine } from './handles.js';
-import { describeThrottle } from '../load/throttled.js';
+import { describeThrottle } from '../transport/throttled.js';
 import { callName } from '../requests/build.js';
 
 const BARS = '▁▂▃▄▅▆▇█';

@@ -5,7 +5,7 @@ import type { ServerInfo } from '../transport/handshake.js';
 import type { Connection } from '../transport/connection.js';
 import { CannotRun } from '../errors.js';
 import { classify, describeError } from '../transport/outcome.js';
-import { throttleOf } from '../load/throttled.js';
+import { throttleOf } from '../transport/throttled.js';
 import { argumentsFor } from './arguments.js';
 import { callName, toolCall, type Call } from './build.js';
 import { listOffered, namedPrompt, namedResource, offeredCalls, type Offered } from './offered.js';

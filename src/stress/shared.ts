@@ -2,7 +2,7 @@
 // verdict is judged on, and writing a verdict into the results.
 import type { Floor, HammerResult } from '../load/closedloop.js';
 import { testerWarnings } from '../load/testerload.js';
-import { throttlingIn, throttlingWarning } from '../load/throttled.js';
+import { throttlingIn, throttlingWarning } from '../transport/throttled.js';
 import type { Judged, RunFacts } from '../judge/run.js';
 import { DEFAULT_BUDGETS, type Budgets, type Point, type Trend } from '../judge/trend.js';
 import { streak, type Decision, type LeakTarget } from '../judge/stopping.js';

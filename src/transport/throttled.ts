@@ -3,7 +3,7 @@
 // error in the implementation-defined server range -32000..-32099, or any JSON-RPC error whose message
 // speaks of limits; an isError tool result whose text does; a non-standard `error` object inside `result`
 // that does. Pure functions: an Outcome in, a description out.
-import type { Message, Outcome } from '../transport/connection.js';
+import type { Message, Outcome } from './connection.js';
 import type { ErrorClass, ErrorCounts, RetryHint, Throttle, Throttling } from '../results.js';
 import { count, formatShare, formatWait } from '../format.js';
 
