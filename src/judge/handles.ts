@@ -10,7 +10,7 @@
 // wobbles: none of those keeps reaching new highs, so none is a leak.
 import { DEFAULT_BUDGETS, median, theilSen, type Point } from './trend.js';
 import type { Judged } from './run.js';
-import type { HandleCounts, HandleKind, HandleShape } from '../results.js';
+import type { HandleCounts, HandleKind, HandleKindSection, HandleShape } from '../results.js';
 import { count as n } from '../format.js';
 
 /** The kinds, in the order a FAIL names them (a process brings threads and descriptors with it). */
@@ -51,17 +51,9 @@ export interface HandleJudgeOptions extends Partial<HandleRules> {
   emfile?: { text: string; where: 'answers' | 'stderr' };
 }
 
-export interface KindJudged {
+/** One kind judged: the fields its section in the results holds (but the series), and what the verdict needs. */
+export interface KindJudged extends Omit<HandleKindSection, 'series'> {
   kind: HandleKind;
-  /** The count at the end of warm-up (the first floor while warming up) and at the last floor. */
-  start: number;
-  end: number;
-  /** Handles per request after warm-up (Theil-Sen). */
-  perRequest: number;
-  jitter: number;
-  shape: HandleShape;
-  /** A leak is established. */
-  leaking: boolean;
   /** Still climbing but not (yet) enough to call: a longer run could establish a leak. */
   growing: boolean;
   /** Requests from the end of warm-up to the last floor. */
