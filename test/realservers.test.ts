@@ -77,5 +77,5 @@ test('server-memory, memory test with default options: PASS, its read-only tools
   assert.deepEqual(r.results.calls.map((c: any) => c.tool ?? c.uri), ['read_graph', 'search_nodes', 'open_nodes', 'memory://knowledge-graph']);
   assert.deepEqual(r.results.calls[3], { method: 'resources/read', uri: 'memory://knowledge-graph' });
   assert.deepEqual(r.results.errors, {});
-  assert.match(r.stderr, /memory-server [\d.]+: calling read_graph, search_nodes, open_nodes, memory:\/\/knowledge-graph, 16 in flight/);
+  assert.match(r.stderr, /memory-server [\d.]+ \(MCP [^)]+\): calling read_graph, search_nodes, open_nodes, memory:\/\/knowledge-graph, 16 in flight/);
 });

@@ -3,7 +3,7 @@
 // is written.
 import type { Progress } from '../load/closedloop.js';
 import type { Results, StepSummary } from '../results.js';
-import { count as n, formatRate, wholeMB as mb } from '../format.js';
+import { count as n, formatDuration, formatRate, wholeMB as mb } from '../format.js';
 import { callName } from '../requests/build.js';
 
 export interface ProgressLine {
@@ -67,9 +67,10 @@ export function announcement(o: { example: boolean; test: string }, results: Res
 }
 
 /** The plan of a memory or cache run: concurrency, its length, and over HTTP where and how. */
-export function loadPlan(o: { concurrency: number; requests?: number; durationSeconds?: number; sse: boolean; requestsPerSession?: number },
+export function loadPlan(o: { concurrency: number; requests?: number; durationSeconds?: number; maxDurationSeconds: number; sse: boolean; requestsPerSession?: number },
   results: Results): string[] {
-  const limit = [o.requests && `${o.requests.toLocaleString('en-US')} requests`, o.durationSeconds && `${o.durationSeconds} s`].filter(Boolean).join(' or ');
+  const set = [o.requests && `${o.requests.toLocaleString('en-US')} requests`, o.durationSeconds && `${o.durationSeconds} s`].filter(Boolean).join(' or ');
+  const limit = set || `until decided (at most ${formatDuration(o.maxDurationSeconds)})`;
   const plan = [`, ${o.concurrency} in flight, ${limit}`];
   if (results.server.url) {
     const every = o.requestsPerSession?.toLocaleString('en-US');
