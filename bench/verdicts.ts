@@ -42,6 +42,8 @@ const CASES: Case[] = [
     name: 'HTTP, sessions freed, churn 10', expect: 'pass',
     args: (port) => ['memory', '--url', `http://127.0.0.1:${port}/mcp`, '--requests-per-session', '10', '--', process.execPath, fixture('http-server.js'), 'sessions', `port=${port}`],
   },
+  { name: 'SDK v2, 2026-07-28 only, clean', expect: 'pass', args: () => ['memory', '--', process.execPath, fixture('modern-server.js'), 'clean', 'era=modern-only'] },
+  { name: 'SDK v2, 2026-07-28 only, 4 KB per call', expect: 'fail', args: () => ['memory', '--', process.execPath, fixture('modern-server.js'), 'leak', 'kb=4', 'era=modern-only'] },
   { name: 'cache: unbounded 8 KB memo', expect: 'fail', args: () => ['cache', ...node('cache-server.js', 'unbounded')] },
   { name: 'cache: lru=500', expect: 'pass', args: () => ['cache', ...node('cache-server.js', 'lru=500')] },
 ];
