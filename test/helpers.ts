@@ -1,6 +1,6 @@
 // Shared by the tests: run the real CLI as a child process, and find processes a run left behind.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync, mkdtempSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,8 +46,15 @@ export function runCli(args: string[], o: { limitMs?: number; env?: NodeJS.Proce
   });
 }
 
+/** Folders made by tempDir, removed when the test file's process exits. */
+const made: string[] = [];
+process.on('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'mcp-hammer-test-'));
+  made.push(mkdtempSync(join(tmpdir(), 'mcp-hammer-test-')));
+  return made.at(-1)!;
 }
 
 /** A word to put on a fixture's command line, so that its processes can be found afterwards. */
