@@ -6,7 +6,7 @@ import { callRecord, chooseLoad } from '../requests/calls.js';
 import { floodFor, planFlood, type Flood } from '../requests/flood.js';
 import type { Connection } from '../transport/connection.js';
 import { CannotRun, Interrupted } from '../errors.js';
-import { finished, hammer, type HammerResult } from '../load/closedloop.js';
+import { finished, hammer, type Floor, type HammerResult } from '../load/closedloop.js';
 import { classify, describeError } from '../transport/outcome.js';
 import { treeSampler } from '../sampling/tree.js';
 import { endServer } from '../server/process.js';
@@ -61,7 +61,7 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
     await endServer(target.server);
     results.stderrTail = target.server.stderrTail();
     fillRun(results, run, target);
-    const trend = flood ? cacheTrend(points(control), points(flood), memoryBudgets(opts)) : null;
+    const trend = flood ? cacheTrend(pointsOf(control.floors), pointsOf(flood.floors), memoryBudgets(opts)) : null;
     fillCache(results, control, flood, trend);
     if (heapResults) results.heap = heapResults;
     const heapSignal = trend && heapResults ? heapCacheTrend(heapResults.series, control.requests) : null;
@@ -74,7 +74,7 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
       () => cacheVerdict(deciding!, rejected, leakTarget(opts), { durationSeconds: run.durationSeconds, requestsPerSecond: run.requestsPerSecond, setLength: !length.open }));
     if (heapResults && chosen && results.memory) results.memory.decidedBy = chosen.decidedBy;
     // Handles over both phases, the flood's requests continuing the control phase's.
-    const floors = [...control.floors, ...(flood?.floors ?? []).map((f) => ({ ...f, requests: f.requests + control.requests }))];
+    const floors = bothPhases(control, flood?.floors ?? []);
     const handles = fillHandles(results, floors, target.server);
     assign(results, withHandles(heapResults && chosen ? withSignal(judged, chosen.decidedBy, heapSignal?.flood ?? null, Boolean(results.server.exit)) : judged, handles));
   } finally {
@@ -145,9 +145,8 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
     maxSeconds: length.open ? Math.max(1, (length.maxSeconds ?? 0) - control.durationSeconds) : seconds(1 - CONTROL_SHARE),
     onProgress: floodProgress.update,
     look: looker(length.open, (floors) => {
-      const flooded = cacheTrend(points(control), pointsOf(floors), budgets);
-      const both = [...control.floors, ...floors.map((f) => ({ ...f, requests: f.requests + control.requests }))];
-      return { decision: withHandleLook(lookAtCache(flooded, leak), both), ruledOut: flooded.flood.ruledOutBytesPerRequest };
+      const flooded = cacheTrend(pointsOf(control.floors), pointsOf(floors), budgets);
+      return { decision: withHandleLook(lookAtCache(flooded, leak), bothPhases(control, floors)), ruledOut: flooded.flood.ruledOutBytesPerRequest };
     }, 'key'),
     atFloor: heap ? (p) => heap.atFloor({ requests: control.requests + p.requests, baseline: true }) : undefined,
   });
@@ -155,7 +154,10 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
   return { control, flood };
 }
 
-const points = (run: HammerResult) => run.floors.map((f) => ({ requests: f.requests, bytes: f.bytes, seconds: f.seconds }));
+/** The floors of both phases as one series, the flood's requests and seconds continuing the control phase's. */
+const bothPhases = (control: HammerResult, floodFloors: Floor[]): Floor[] => [
+  ...control.floors, ...floodFloors.map((f) => ({ ...f, requests: f.requests + control.requests, seconds: f.seconds + control.durationSeconds })),
+];
 
 const PROBES = 3;
 
@@ -232,8 +234,7 @@ function fillCache(results: CacheResults, control: HammerResult, flood: HammerRe
     warmupRequests: control.requests + (floodFloors[(f?.warmupBlocks ?? 1) - 1]?.requests ?? 0),
     levelsOffAt: trend?.levelsOffAt && { bytes: trend.levelsOffAt.bytes, requests: control.requests + trend.levelsOffAt.keys },
     samples: samples.map(([s, r, b, rss]) => [round(s, 2), r, b, rss]),
-    floors: [...control.floors, ...floodFloors.map((fl) => ({ ...fl, requests: fl.requests + control.requests, seconds: fl.seconds + control.durationSeconds }))]
-      .map((fl) => [fl.requests, fl.bytes, round(fl.seconds, 2)]),
+    floors: bothPhases(control, floodFloors).map((fl) => [fl.requests, fl.bytes, round(fl.seconds, 2)]),
   };
   results.uniqueKeys = flood?.requests ?? 0;
   results.ruledOutBytesPerKey = f && Number.isFinite(f.ruledOutBytesPerRequest) ? Math.round(f.ruledOutBytesPerRequest) : null;
