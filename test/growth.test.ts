@@ -134,7 +134,7 @@ test('place: file URLs become paths, relative inside the working folder', () => 
 
 const MB = 1024 * 1024;
 const flat = (): Trend => memoryTrend(Array.from({ length: 48 }, (_, i) => ({ requests: i * 1000, bytes: 100 * MB })));
-const rising = (): Trend => memoryTrend(Array.from({ length: 48 }, (_, i) => ({ requests: i * 1000, bytes: 100 * MB + i * 1000 * 4096 })));
+const rising = (): Trend => memoryTrend(Array.from({ length: 48 }, (_, i) => ({ requests: i * 1000, bytes: 100 * MB + i * 1000 * 8192 })));
 
 test('signals: either rising fails the run, and the results say which one decided', () => {
   assert.equal(chooseSignal(flat(), null).decidedBy, 'process memory');

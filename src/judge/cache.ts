@@ -31,7 +31,8 @@ export function cacheTrend(controlFloors: Point[], floodFloors: Point[], budgets
   // The control phase warms the server up; the flood's own settling is judged below from the level before
   // the first new key, so it needs neither the memory test's 20,000-request warm-up nor its plateau.
   const control = memoryTrend(controlFloors, budgets);
-  const flood = memoryTrend(floodFloors, { ...budgets, minPlateauRequests: 0, settleRequests: 0 });
+  // The control phase was also the server's first collections: the flood's teeth are later ones.
+  const flood = memoryTrend(floodFloors, { ...budgets, minPlateauRequests: 0, settleRequests: 0, firstToothFactor: 0.6 });
   const before = controlFloors.length ? lowestLate(controlFloors) : flood.baseline;
   // The control phase is short, so its growth is not held to the memory test's budgets: it only has to
   // climb clearly above its own scatter, in its second half too (warm-up growth lies in the first), at half

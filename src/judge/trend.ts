@@ -41,6 +41,14 @@ export interface Budgets {
   sawTooth: boolean;
   sawToothBytes: number;
   /**
+   * Before its first major collection a heap can take in far more garbage than later on: V8 starts with a
+   * high limit for its old generation and lets it grow up to 4 times the live size after each collection.
+   * A clean Node server was seen to climb 56 MB from a floor of 43 MB, and 70 MB on a busy machine, before its
+   * first fall. So while the floors have never fallen, a climb is larger than one saw-tooth only beyond this
+   * many times the lowest floor of the run.
+   */
+  firstToothFactor: number;
+  /**
    * A climb with no fall for this long and this large is no saw-tooth either: a saw-tooth that slow would
    * have to be that tall. (A Python server never saw-tooths; its leaks climb this way.)
    */
@@ -71,6 +79,7 @@ export const DEFAULT_BUDGETS: Budgets = {
   minPlateauRequests: 20_000,
   sawTooth: true,
   sawToothBytes: 48 * MB,
+  firstToothFactor: 3,
   steadySeconds: 60,
   steadyBytes: 16 * MB,
   hiddenBytes: 16 * MB,
@@ -297,7 +306,10 @@ export function memoryTrend(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS)
     // A saw-tooth scales with the heap, the heap before any leak: the lowest floor of the whole run.
     const ground = Math.min(...floors.map((p) => p.bytes));
     const settledServer = (floors.at(-1)?.requests ?? 0) >= budgets.settleRequests;
-    const decisive = settledServer && (!budgets.sawTooth || outlasted || steady || Math.min(growth, climb) > Math.max(budgets.sawToothBytes, 0.6 * ground));
+    // The tallest a saw-tooth can be: once the server has collected (its floors fell somewhere in the run),
+    // a share of its size; before that, its first tooth, which can be several times its size.
+    const tooth = fallsOf(floors).length ? Math.max(budgets.sawToothBytes, 0.6 * ground) : Math.max(budgets.sawToothBytes, budgets.firstToothFactor * ground);
+    const decisive = settledServer && (!budgets.sawTooth || outlasted || steady || Math.min(growth, climb) > tooth);
     return { ...judged, shape: decisive ? 'rising' : 'unclear' };
   }
   // Risen: even the lowest floor of the second half is clearly above the baseline. (Not the last floor: a
