@@ -43,7 +43,7 @@ export interface Budgets {
   /**
    * Before its first major collection a heap can take in far more garbage than later on: V8 starts with a
    * high limit for its old generation and lets it grow up to 4 times the live size after each collection.
-   * A clean Node server was seen to climb 56 MB from a floor of 43 MB, and 70 MB on a busy machine, before its
+   * A Node server making garbage was seen to climb 56 MB from a floor of 43 MB, and 70 MB on a busy machine, before its
    * first fall. So while the floors have never fallen, a climb is larger than one saw-tooth only beyond this
    * many times the lowest floor of the run.
    */
