@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixture, marker, processesWith, runCli } from './helpers.js';
 
-// How many times each passing case runs (CI runs them 5 times to show there is no false FAIL).
-// In CI five times in a row (each takes seconds): a handle count must not be called a leak by chance.
+// How many times each passing case runs: in CI five times in a row (each takes seconds), to show that a
+// handle count is not called a leak by chance.
 const REPEAT = Number(process.env.MCP_HAMMER_REPEAT ?? 1) > 1 ? 5 : 1;
 const linux = process.platform === 'linux';
 
