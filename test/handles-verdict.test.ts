@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { formatPerRequest, judgeHandles, withHandles, type HandlePoint } from '../src/judge/handles.js';
 import { countHandles, kindOf } from '../src/sampling/handles.js';
 import { handlesLine } from '../src/report/handles.js';
-import type { Judged } from '../src/judge/run.js';
+import { judgeRun, type Judged, type RunFacts } from '../src/judge/run.js';
+import { memoryTrend } from '../src/judge/trend.js';
 import type { HandleCounts, HandleKind, HandlesSection } from '../src/results.js';
 
 type Counts = Partial<Record<HandleKind, number>>;
@@ -139,6 +140,22 @@ test('handles: a leak makes PASS a FAIL, adds to a FAIL, decides an undecided ru
   const clean = judgeHandles(series(300_000, () => ({})));
   assert.deepEqual(withHandles(judged('pass', []), clean), judged('pass', []));
   assert.deepEqual(withHandles(judged('pass', []), null), judged('pass', []));
+});
+
+test('handles: a run stopped at a handle leak before memory had a trend does not ask for a longer run', () => {
+  const leak = judgeHandles(series(412_000, (r) => ({ files: 1 + Math.floor(r / 50) })));
+  const short = memoryTrend(Array.from({ length: 6 }, (_, i) => ({ requests: (i + 1) * 30_000, bytes: 60e6, seconds: (i + 1) / 2 })));
+  assert.equal(short.shape, 'too short');
+  const facts = (stopReason: RunFacts['stopReason']): RunFacts => ({
+    requests: 200_000, ok: 200_000, errorCount: 0, errorSamples: [], stopReason, timeoutMs: 10_000, durationSeconds: 5,
+    requestsPerSecond: 40_000, stderrTail: [], overHttp: false,
+  });
+  const stopped = withHandles(judgeRun(facts('decided'), short, () => ({ pass: true, reasons: [] })), leak);
+  assert.equal(stopped.verdict, 'fail');
+  assert.deepEqual(stopped.reasons, leak.reasons);
+  assert.match(stopped.warnings[0], /^memory was not judged: the run stopped once decided, \d+ blocks after warm-up, too few for a trend$/);
+  // A run the user cut short is still told to run longer.
+  assert.match(judgeRun(facts('duration'), short, () => ({ pass: true, reasons: [] })).reasons[0], /give a longer --duration/);
 });
 
 /** A recorded series: [requests, files, sockets, pipes, other, threads, processes] per floor, and the last floor's extras. */

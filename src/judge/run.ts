@@ -57,6 +57,10 @@ export function judgeRun(run: RunFacts, trend: Trend | null, decide: (trend: Tre
   const warnings = run.errorCount > run.requests / 2
     ? [`most calls failed (${run.errorCount.toLocaleString('en-US')} of ${run.requests.toLocaleString('en-US')}): the test measured the error path`]
     : [];
+  if (trend && trend.shape === 'too short' && run.stopReason === 'decided') {
+    // Stopped by another finding (a handle leak) before memory had its blocks: no advice to run longer.
+    return judged('error', `memory was not judged: the run stopped once decided, ${trend.blocks - trend.warmupBlocks} blocks after warm-up, too few for a trend`, warnings);
+  }
   if (trend && trend.shape === 'too short') {
     return judged('error', `the run was too short to measure a trend (${trend.blocks - trend.warmupBlocks} blocks after warm-up); give a longer --duration or more --requests`, warnings);
   }

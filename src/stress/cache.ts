@@ -124,11 +124,14 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
     maxSeconds: seconds(CONTROL_SHARE),
     onProgress: controlProgress.update,
     // In a run that lasts until decided, the control phase ends once repeated requests are known to grow
-    // or not (and has lasted long enough for the --heap baseline).
+    // or not (and has lasted long enough for the --heap baseline), or at once when a handle count leaks:
+    // a fast server leaking a descriptor per request would otherwise reach its descriptor limit inside
+    // the shortest control phase, and the flood's look goes on from a FAIL already established.
     look: looker(length.open, (floors) => {
       const trend = memoryTrend(pointsOf(floors), budgets);
       const long = floors.length * blockMs >= MIN_CONTROL_MS;
-      return { decision: long ? lookAt(trend, leak) : null, ruledOut: trend.ruledOutBytesPerRequest };
+      const decision = withHandleLook(null, floors) ?? (long ? lookAt(trend, leak) : null);
+      return { decision, ruledOut: trend.ruledOutBytesPerRequest };
     }),
     // With --heap, a forced GC at every block boundary of both phases, so that their floors compare; the
     // baseline snapshot inside the control phase, whose repeated requests leave nothing new behind.
