@@ -294,8 +294,13 @@ export function memoryTrend(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS)
   // saw-tooth (V8 collecting every ten seconds on a busy machine), and its rising stretch looks like a leak.
   // So growth is called a leak when it outlasted the collections: the floors right after three marked
   // falls (what a major GC leaves: the live memory) rise at half its pace or more; when it has climbed for a
-  // long time since the last fall; or when it is larger than one saw-tooth can be.
-  if (over(slope, span) && over(late, span / 2) && late >= 0.5 * slope) {
+  // long time since the last fall; or when it is larger than one saw-tooth can be. The second half must
+  // climb the whole significance on its own (a saw-tooth caught mid-climb, or a slow warm-up, raises the
+  // troughs for a while), except for the long climb without a fall: no saw-tooth climbs a minute and 16 MB,
+  // and asking its half for twice the depth of the server's falls made a slow server's leak (300 requests/s,
+  // one 9 MB fall early on) wait minutes longer, past the cap on a busy machine.
+  const lateOver = over(late, span / 2);
+  if (over(slope, span) && over(late, span) && late >= 0.5 * slope) {
     const troughs = falls.map((f) => measured[f.at]);
     const outlasted = troughs.length >= 3 && theilSen(troughs) >= 0.5 * slope;
     // The current climb: from the foot of the last fall (or the baseline, with none) to the last floor.
@@ -309,8 +314,11 @@ export function memoryTrend(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS)
     // The tallest a saw-tooth can be: once the server has collected (its floors fell somewhere in the run),
     // a share of its size; before that, its first tooth, which can be several times its size.
     const tooth = fallsOf(floors).length ? Math.max(budgets.sawToothBytes, 0.6 * ground) : Math.max(budgets.sawToothBytes, budgets.firstToothFactor * ground);
-    const decisive = settledServer && (!budgets.sawTooth || outlasted || steady || Math.min(growth, climb) > tooth);
-    return { ...judged, shape: decisive ? 'rising' : 'unclear' };
+    if (settledServer && steady) return { ...judged, shape: 'rising' };
+    if (lateOver) {
+      const decisive = settledServer && (!budgets.sawTooth || outlasted || Math.min(growth, climb) > tooth);
+      return { ...judged, shape: decisive ? 'rising' : 'unclear' };
+    }
   }
   // Risen: even the lowest floor of the second half is clearly above the baseline. (Not the last floor: a
   // run ends anywhere on a saw-tooth, and a garbage-heavy server's last floor may be its highest.)
