@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { cacheTrend, cacheVerdict } from '../src/judge/cache.js';
+import { cacheTrend, cacheVerdict, notReached } from '../src/judge/cache.js';
+import { judgeRun, type RunFacts } from '../src/judge/run.js';
 import type { Point } from '../src/judge/trend.js';
 import { newResults } from '../src/results.js';
 import { render } from '../src/report/text.js';
@@ -80,6 +81,20 @@ test('most flooded calls refused: undecided when memory stays flat, FAIL when it
   const growing = cacheVerdict(cacheTrend(flat, floors(34, 3000, (k) => k * 8 * KB)), 0.8, TARGET, LENGTH);
   assert.equal(growing.pass, false);
   assert.equal(growing.undecided, undefined);
+});
+
+test('most flooded calls refused in a run too short for a trend: the cache was not reached, not "run longer"', () => {
+  const short = cacheTrend(flat, floors(6, 3000, () => 0));
+  assert.equal(short.flood.shape, 'too short');
+  const facts: RunFacts = {
+    requests: 40_000, ok: 8_000, errorCount: 32_000, errorSamples: [], stopReason: 'duration', timeoutMs: 10_000,
+    durationSeconds: 10, requestsPerSecond: 4_000, stderrTail: [], overHttp: false,
+  };
+  const judged = judgeRun(facts, short.flood, () => cacheVerdict(short, 0.8, TARGET, LENGTH), notReached(0.8));
+  assert.equal(judged.verdict, 'error');
+  assert.match(judged.reasons[0], /rejected most flooded calls \(80%\), so its cache was not reached/);
+  assert.equal(notReached(0.3), null);
+  assert.match(judgeRun(facts, short.flood, () => cacheVerdict(short, 0.3, TARGET, LENGTH), notReached(0.3)).reasons[0], /too short to measure a trend/);
 });
 
 test('renderCache draws the report from a results object', () => {

@@ -67,12 +67,26 @@ function lowestLate(floors: Point[]): number {
   return Math.min(...floors.slice(floors.length >> 1).map((p) => p.bytes));
 }
 
-/** Pass/fail for the cache test; rejected is the share of flooded calls the server refused. */
+/**
+ * A server that refused most flooded calls kept no new keys, so its cache was not reached: said with
+ * or without a trend (a short run on a busy machine may have too few blocks for one).
+ */
+export function notReached(rejected: number): Verdict | null {
+  if (rejected <= 0.5) return null;
+  return {
+    pass: false,
+    undecided: true,
+    reasons: [`the server rejected most flooded calls (${Math.round(rejected * 100)}%), so its cache was not reached and cannot be judged; `
+      + 'vary arguments it accepts (--vary, --args)'],
+  };
+}
+
 /** One look during the flood: an unbounded cache (or plain leak) established, every cache of the target's size per key ruled out, or neither yet. */
 export function lookAtCache(c: CacheTrend, target: LeakTarget): Decision {
   return lookAt(c.flood, { bytesPerRequest: target.bytesPerRequest });
 }
 
+/** Pass/fail for the cache test; rejected is the share of flooded calls the server refused. */
 export function cacheVerdict(c: CacheTrend, rejected: number, target: LeakTarget, run: RunLength): Verdict {
   if (c.flood.shape === 'rising' && c.plainLeak) {
     return {
@@ -84,14 +98,8 @@ export function cacheVerdict(c: CacheTrend, rejected: number, target: LeakTarget
   if (c.flood.shape === 'rising') {
     return { pass: false, reasons: ['unbounded cache: memory grows with every new argument value'] };
   }
-  if (rejected > 0.5) {
-    return {
-      pass: false,
-      undecided: true,
-      reasons: [`the server rejected most flooded calls (${Math.round(rejected * 100)}%), so its cache was not reached and cannot be judged; `
-        + 'vary arguments it accepts (--vary, --args)'],
-    };
-  }
+  const refused = notReached(rejected);
+  if (refused) return refused;
   const perKey = { bytesPerRequest: target.bytesPerRequest };
   if ((c.flood.shape === 'flat' || c.flood.shape === 'levels off') && rulesOut(c.flood, perKey)) {
     return { pass: true, reasons: [`no cache growing by ${formatBytes(target.bytesPerRequest)} or more per new key`] };

@@ -37,7 +37,11 @@ export interface RunFacts {
   overHttp: boolean;
 }
 
-export function judgeRun(run: RunFacts, trend: Trend | null, decide: (trend: Trend) => Verdict): Judged {
+/**
+ * untrended: what the test's rule says of the run whatever its trend (a cache never reached), given in
+ * place of "too short" when the trend has too few blocks.
+ */
+export function judgeRun(run: RunFacts, trend: Trend | null, decide: (trend: Trend) => Verdict, untrended: Verdict | null = null): Judged {
   const done = `after ${run.requests.toLocaleString('en-US')} requests`;
   const judged = (verdict: VerdictName, reason: string, warnings: string[] = []): Judged => ({ verdict, reasons: [reason], warnings });
   if (run.stopReason === 'interrupted') return judged('interrupted', `interrupted ${done}; partial results kept`);
@@ -57,6 +61,9 @@ export function judgeRun(run: RunFacts, trend: Trend | null, decide: (trend: Tre
   const warnings = run.errorCount > run.requests / 2
     ? [`most calls failed (${run.errorCount.toLocaleString('en-US')} of ${run.requests.toLocaleString('en-US')}): the test measured the error path`]
     : [];
+  if (trend && trend.shape === 'too short' && untrended) {
+    return named(untrended, warnings);
+  }
   if (trend && trend.shape === 'too short' && run.stopReason === 'decided') {
     // Stopped by another finding (a handle leak) before memory had its blocks: no advice to run longer.
     return judged('error', `memory was not judged: the run stopped once decided, ${trend.blocks - trend.warmupBlocks} blocks after warm-up, too few for a trend`, warnings);
@@ -65,5 +72,9 @@ export function judgeRun(run: RunFacts, trend: Trend | null, decide: (trend: Tre
     return judged('error', `the run was too short to measure a trend (${trend.blocks - trend.warmupBlocks} blocks after warm-up); give a longer --duration or more --requests`, warnings);
   }
   const verdict: Verdict = trend ? decide(trend) : { pass: true, reasons: [] };
+  return named(verdict, warnings);
+}
+
+function named(verdict: Verdict, warnings: string[]): Judged {
   return { verdict: verdict.undecided ? 'error' : verdict.pass ? 'pass' : 'fail', reasons: verdict.reasons, warnings };
 }

@@ -244,6 +244,11 @@ export function warmupEnd(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS): 
   if (bestMean - cutMean < 2 * bestSd) return { blocks: 0, settled: true };
   // And it climbed faster than what follows: a steady climb interrupted by one fall is no warm-up.
   if (best >= 2 && theilSen(floors.slice(0, best + 1)) < 1.5 * Math.max(0, theilSen(floors.slice(best)))) return { blocks: 0, settled: true };
+  // The warm-up ends where the floors first come within what counts of the level kept, not at the last
+  // small step the scatter allows: a settled server's floors wander by a fraction of a MB (the allocator),
+  // and chasing those steps kept moving the cut past half the run, "settling" to the cap on a busy machine.
+  const band = Math.max(budgets.minSignificantBytes, budgets.noiseFactor * scatter);
+  while (best > 0 && Math.abs(residuals[best - 1] - bestMean) <= band) best--;
   return { blocks: best, settled: best <= n >> 1 };
 }
 

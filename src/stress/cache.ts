@@ -12,7 +12,7 @@ import { treeSampler } from '../sampling/tree.js';
 import { endServer } from '../server/process.js';
 import { openTarget, type Target } from '../server/open.js';
 import { heapWatch, type HeapWatch } from '../heap/watch.js';
-import { cacheTrend, cacheVerdict, lookAtCache, type CacheTrend } from '../judge/cache.js';
+import { cacheTrend, cacheVerdict, lookAtCache, notReached, type CacheTrend } from '../judge/cache.js';
 import { memoryTrend } from '../judge/trend.js';
 import { lookAt } from '../judge/stopping.js';
 import { judgeRun } from '../judge/run.js';
@@ -71,7 +71,8 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
     const length = runLength(opts);
     results.stopReason = length.open && run.stopReason === 'duration' ? 'cap' : run.stopReason;
     const judged = judgeRun(runFacts(run, results, opts.timeoutMs), deciding?.flood ?? null,
-      () => cacheVerdict(deciding!, rejected, leakTarget(opts), { durationSeconds: run.durationSeconds, requestsPerSecond: run.requestsPerSecond, setLength: !length.open }));
+      () => cacheVerdict(deciding!, rejected, leakTarget(opts), { durationSeconds: run.durationSeconds, requestsPerSecond: run.requestsPerSecond, setLength: !length.open }),
+      notReached(rejected));
     if (heapResults && chosen && results.memory) results.memory.decidedBy = chosen.decidedBy;
     // Handles over both phases, the flood's requests continuing the control phase's.
     const floors = bothPhases(control, flood?.floors ?? []);
