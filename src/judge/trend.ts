@@ -240,7 +240,9 @@ export function warmupEnd(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS): 
   // has only picked among the noise.
   // Only a climb that slowed down is warm-up: floors below the later trend. Floors above it (memory given
   // back after start-up, or growth speeding up: a leak's staircase) are kept in the fit.
-  const cutMean = best ? residuals.slice(0, best).reduce((a, b) => a + b, 0) / best : bestMean;
+  // Floors of the cut above the kept level count as level with it: V8's first saw-tooth climbs past the
+  // level it then falls to, and those floors must not cancel the climb below it.
+  const cutMean = best ? residuals.slice(0, best).reduce((a, b) => a + Math.min(b, bestMean), 0) / best : bestMean;
   if (bestMean - cutMean < 2 * bestSd) return { blocks: 0, settled: true };
   // And it climbed faster than what follows: a steady climb interrupted by one fall is no warm-up.
   if (best >= 2 && theilSen(floors.slice(0, best + 1)) < 1.5 * Math.max(0, theilSen(floors.slice(best)))) return { blocks: 0, settled: true };
