@@ -212,7 +212,8 @@ export function warmupEnd(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS): 
   const own = residuals.slice(n >> 1);
   const middle = median(own);
   const scatter = 1.4826 * median(own.map((r) => Math.abs(r - middle)));
-  if (Math.max(...residuals) - Math.min(...residuals) < Math.max(budgets.minSignificantBytes, budgets.noiseFactor * scatter)) {
+  const band = Math.max(budgets.minSignificantBytes, budgets.noiseFactor * scatter);
+  if (Math.max(...residuals) - Math.min(...residuals) < band) {
     return { blocks: 0, settled: true };
   }
   // Sums over the kept suffix, from the end: MSER(d) = sum of squared deviations of r[d..] / (n - d)^2.
@@ -249,7 +250,6 @@ export function warmupEnd(floors: Point[], budgets: Budgets = DEFAULT_BUDGETS): 
   // The warm-up ends where the floors first come within what counts of the level kept, not at the last
   // small step the scatter allows: a settled server's floors wander by a fraction of a MB (the allocator),
   // and chasing those steps kept moving the cut past half the run, "settling" to the cap on a busy machine.
-  const band = Math.max(budgets.minSignificantBytes, budgets.noiseFactor * scatter);
   while (best > 0 && Math.abs(residuals[best - 1] - bestMean) <= band) best--;
   return { blocks: best, settled: best <= n >> 1 };
 }
