@@ -1,7 +1,9 @@
-// Time to verdict (part of `npm run bench`): the real CLI with default options (the run lasts until the
-// evidence decides) against each kind of fixture, as a user would run it; each fixture three times, the
-// median of the wall times from start to exit, and every verdict seen. Runs alone, one at a time: a
-// busy machine gives fewer requests a second, so every verdict comes later.
+// Time to verdict and repeated verdicts (part of `npm run bench`): the real CLI with default options (the
+// run lasts until the evidence decides) against each kind of fixture, as a user would run it; each fixture
+// --runs times, the median of the wall times from start to exit, every verdict seen, and at the end the
+// count of wrong ones: a false FAIL (a clean server failed), a false PASS (a leak passed), undecided. The
+// repeats are what shows that a clean server is not failed by chance; the test tiers run each case once.
+// Runs alone, one at a time: a busy machine gives fewer requests a second, so every verdict comes later.
 // Usage: verdicts.js [--runs 3] [--only <name part>]
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +48,18 @@ const CASES: Case[] = [
   { name: 'SDK v2, 2026-07-28 only, 4 KB per call', expect: 'fail', args: () => ['memory', '--', process.execPath, fixture('modern-server.js'), 'leak', 'kb=4', 'era=modern-only'] },
   { name: 'cache: unbounded 8 KB memo', expect: 'fail', args: () => ['cache', ...node('cache-server.js', 'unbounded')] },
   { name: 'cache: lru=500', expect: 'pass', args: () => ['cache', ...node('cache-server.js', 'lru=500')] },
+  // The passing cases the test suite once ran several times in a row, to show there is no false FAIL.
+  { name: 'Node SDK, bounded cache of 5,000', expect: 'pass', args: () => ['memory', ...node('memory-server.js', 'bounded-cache')] },
+  { name: 'cache: no cache', expect: 'pass', args: () => ['cache', ...node('cache-server.js', 'none')] },
+  { name: 'handles: clean', expect: 'pass', args: () => ['memory', ...node('handle-server.js', 'clean')] },
+  { name: 'handles: a file opened and closed per call', expect: 'pass', args: () => ['memory', ...node('handle-server.js', 'clean-file')] },
+  { name: 'handles: a pool of 10 sockets', expect: 'pass', args: () => ['memory', ...node('handle-server.js', 'pool')] },
+  { name: 'Python SDK, 1 MB garbage per call', expect: 'pass', python: true, args: () => ['memory', '--', PYTHON, PY_SERVER, 'garbage'] },
+  { name: 'Python SDK, cache: lru_cache(maxsize=500)', expect: 'pass', python: true, args: () => ['cache', '--', PYTHON, PY_SERVER, 'lru'] },
+  {
+    name: 'ratelimit: token bucket 100/s, burst 20', expect: 'pass',
+    args: () => ['ratelimit', '--recovery-timeout', '10s', ...node('ratelimit-server.js', 'bucket'), 'rate=100', 'burst=20', 'reply=jsonrpc'],
+  },
 ];
 
 interface Seen {
@@ -74,6 +88,7 @@ async function main(): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'mcp-hammer-verdicts-'));
   process.stderr.write(`Time to verdict, default options, ${runs} runs each; load average at start ${loadavg()[0].toFixed(2)}\n`);
   const lines = ['| server | expected | time to verdict (median) | verdicts | stopped | req/s |', '| --- | --- | ---: | --- | --- | ---: |'];
+  const wrong = { falseFail: 0, falsePass: 0, undecided: 0, runs: 0 };
   try {
     for (const c of CASES.filter((k) => !values.only || k.name.includes(values.only))) {
       if (c.python && !existsSync(PYTHON)) {
@@ -85,6 +100,13 @@ async function main(): Promise<void> {
         seen.push(await once(c, out));
         process.stderr.write(`  ${c.name}: ${seen.at(-1)!.verdict} in ${seen.at(-1)!.seconds.toFixed(1)} s\n`);
       }
+      for (const v of seen.map((x) => x.verdict)) {
+        wrong.runs++;
+        if (v === c.expect) continue;
+        if (v === 'fail') wrong.falseFail++;
+        else if (v === 'pass') wrong.falsePass++;
+        else wrong.undecided++;
+      }
       const verdicts = seen.map((s) => s.verdict.toUpperCase()).join(', ');
       const stops = [...new Set(seen.map((s) => s.stopReason ?? '-'))].join(', ');
       lines.push(`| ${c.name} | ${c.expect.toUpperCase()} | ${median(seen.map((s) => s.seconds)).toFixed(0)} s | ${verdicts} | ${stops} | `
@@ -93,6 +115,8 @@ async function main(): Promise<void> {
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+  lines.push('', `Wrong verdicts: ${wrong.falseFail + wrong.falsePass + wrong.undecided} of ${wrong.runs} runs `
+    + `(false FAIL ${wrong.falseFail}, false PASS ${wrong.falsePass}, undecided or could not run ${wrong.undecided})`);
   process.stdout.write(lines.join('\n') + '\n');
 }
 

@@ -3,14 +3,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { connectInspector } from '../src/heap/inspector.js';
-import { snapshotParser, type Snapshot } from '../src/heap/snapshot.js';
-import { heapGrowth, highestObjectId, place } from '../src/heap/diff.js';
-import { dominatorTree } from '../src/heap/graph.js';
-import { chooseSignal, heapTrend } from '../src/judge/signal.js';
-import { heapLines } from '../src/report/heap.js';
-import { memoryTrend, type Trend } from '../src/judge/trend.js';
-import type { HeapResults } from '../src/results.js';
+import { connectInspector } from '../../src/heap/inspector.js';
+import { snapshotParser, type Snapshot } from '../../src/heap/snapshot.js';
+import { heapGrowth, highestObjectId, place } from '../../src/heap/diff.js';
+import { dominatorTree } from '../../src/heap/graph.js';
+import { chooseSignal, heapTrend } from '../../src/judge/signal.js';
+import { heapLines } from '../../src/report/heap.js';
+import { memoryTrend, type Trend } from '../../src/judge/trend.js';
+import type { HeapResults } from '../../src/results.js';
 
 /** A snapshot's JSON text, taken through the inspector of a real `node -e` process. */
 async function realSnapshotText(): Promise<string> {

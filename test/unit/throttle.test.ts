@@ -2,9 +2,9 @@
 // real servers, and answers that must not pass for throttling.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Message, Outcome } from '../src/transport/connection.js';
-import { hintIn, parseWait, throttleOf, throttlingIn, throttlingWarning } from '../src/transport/throttled.js';
-import { describeThrottle } from '../src/report/text.js';
+import type { Message, Outcome } from '../../src/transport/connection.js';
+import { hintIn, parseWait, throttleOf, throttlingIn, throttlingWarning } from '../../src/transport/throttled.js';
+import { describeThrottle } from '../../src/report/text.js';
 
 const answer = (message: Message, http?: { status: number; retryAfter?: string }): Outcome =>
   ({ kind: 'answer', message: { jsonrpc: '2.0', id: 1, ...message }, latencyMs: 1, ...(http ? { http } : {}) });

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { connectStdio } from '../src/transport/stdio.js';
+import { connectStdio } from '../../src/transport/stdio.js';
 
 // Reads two requests, then: a banner, a notification, a ping, the answer to the second request, the answer to
 // the first in two writes 50 ms apart (cut inside "é"), an answer to an id never sent; the third request is

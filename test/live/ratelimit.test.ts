@@ -2,11 +2,8 @@
 // would run it. Each run is bounded by the ladder's top rate, --recovery-timeout and a hard limit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, marker, processesWith, runCli } from './helpers.js';
-
-// How many times each bucket case runs (CI runs them 5 times to show there is no false FAIL).
-const REPEAT = Number(process.env.MCP_HAMMER_REPEAT ?? 1);
-const times = (name: string, i: number) => `${name}${REPEAT > 1 ? ` (run ${i} of ${REPEAT})` : ''}`;
+import { fixture, runCli } from '../helpers/cli.js';
+import { marker, processesWith } from '../helpers/processes.js';
 
 async function ratelimit(settings: string[], extra: string[] = []) {
   const mark = marker();
@@ -22,7 +19,7 @@ const passed = (run: Awaited<ReturnType<typeof ratelimit>>) => {
   assert.equal(run.results.verdict, 'pass');
 };
 
-for (let i = 1; i <= REPEAT; i++) test(times('ratelimit: PASS for a token bucket of 100/s, burst 20, refusing with JSON-RPC -32000; limit within 30%', i), async () => {
+test('ratelimit: PASS for a token bucket of 100/s, burst 20, refusing with JSON-RPC -32000; limit within 30%', async () => {
   const run = await ratelimit(['bucket', 'rate=100', 'burst=20', 'reply=jsonrpc']);
   passed(run);
   const r = run.results;
@@ -37,7 +34,7 @@ for (let i = 1; i <= REPEAT; i++) test(times('ratelimit: PASS for a token bucket
   assert.match(run.stderr, /Rejections: JSON-RPC -32000 ".*Rate limit exceeded", p95 [\d.]+ ms, retry hint: none/);
 });
 
-for (let i = 1; i <= REPEAT; i++) test(times('ratelimit: PASS for the same bucket answering isError "rate limited, retry after 1s", and the hint is honoured', i), async () => {
+test('ratelimit: PASS for the same bucket answering isError "rate limited, retry after 1s", and the hint is honoured', async () => {
   const run = await ratelimit(['bucket', 'reply=text']);
   passed(run);
   const r = run.results;

@@ -3,11 +3,9 @@
 // left running, the `sleep` children of child-leak included (they carry the marker on their command line).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, marker, processesWith, runCli } from './helpers.js';
+import { fixture, runCli } from '../helpers/cli.js';
+import { marker, processesWith } from '../helpers/processes.js';
 
-// How many times each passing case runs: in CI five times in a row (each takes seconds), to show that a
-// handle count is not called a leak by chance.
-const REPEAT = Number(process.env.MCP_HAMMER_REPEAT ?? 1) > 1 ? 5 : 1;
 const linux = process.platform === 'linux';
 
 async function hammer(test: 'memory' | 'cache', mode: string) {
@@ -49,20 +47,18 @@ for (const [mode, reason, line] of leaks) {
 }
 
 for (const mode of ['clean', 'clean-file', 'pool']) {
-  for (let i = 1; i <= REPEAT; i++) {
-    test(`handles: PASS for ${mode}${REPEAT > 1 ? ` (run ${i} of ${REPEAT})` : ''}`, { skip: !linux }, async () => {
-      const run = await hammer('memory', mode);
-      assert.equal(run.code, 0, `${run.results.reasons.join('; ')}\n${run.stderr}`);
-      const h = run.results.handles;
-      for (const kind of ['files', 'sockets', 'pipes', 'other', 'threads', 'processes']) {
-        assert.equal(h.kinds[kind].leaking, false, kind);
-        assert.equal(h.kinds[kind].series.length, run.results.memory.floors.length, `${kind}: a count at every floor`);
-      }
-      assert.equal(h.kinds.processes.end, 1);
-      assert.deepEqual(h.outlived, []);
-      assert.match(run.stderr, /\nHandles: 1 file, (3|24) sockets, \d+ pipes, \d+ threads, 1 process: flat\n/);
-    });
-  }
+  test(`handles: PASS for ${mode}`, { skip: !linux }, async () => {
+    const run = await hammer('memory', mode);
+    assert.equal(run.code, 0, `${run.results.reasons.join('; ')}\n${run.stderr}`);
+    const h = run.results.handles;
+    for (const kind of ['files', 'sockets', 'pipes', 'other', 'threads', 'processes']) {
+      assert.equal(h.kinds[kind].leaking, false, kind);
+      assert.equal(h.kinds[kind].series.length, run.results.memory.floors.length, `${kind}: a count at every floor`);
+    }
+    assert.equal(h.kinds.processes.end, 1);
+    assert.deepEqual(h.outlived, []);
+    assert.match(run.stderr, /\nHandles: 1 file, (3|24) sockets, \d+ pipes, \d+ threads, 1 process: flat\n/);
+  });
 }
 
 test('handles: the cache test counts them too, over both phases', { skip: !linux }, async () => {

@@ -2,10 +2,8 @@
 // settings, as a user would run it. Each run is bounded by its --duration (30 s) and a hard limit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, marker, processesWith, runCli } from './helpers.js';
-
-// How many times each passing case runs (CI runs them 5 times to show there is no false FAIL).
-const REPEAT = Number(process.env.MCP_HAMMER_REPEAT ?? 1);
+import { fixture, runCli } from '../helpers/cli.js';
+import { marker, processesWith } from '../helpers/processes.js';
 
 async function memory(mode: string, extra: string[] = []) {
   const mark = marker();
@@ -27,14 +25,12 @@ for (const mode of ['heap-leak', 'buffer-leak', 'burst-leak', 'listener-leak']) 
 }
 
 for (const mode of ['clean', 'garbage', 'bounded-cache']) {
-  for (let i = 1; i <= REPEAT; i++) {
-    test(`memory: PASS for ${mode}${REPEAT > 1 ? ` (run ${i} of ${REPEAT})` : ''}`, async () => {
-      const run = await memory(mode);
-      assert.equal(run.code, 0, `${run.results.reasons.join('; ')}\n${run.stderr}`);
-      assert.equal(run.results.verdict, 'pass');
-      assert.equal(run.results.errors.jsonrpc, undefined);
-    });
-  }
+  test(`memory: PASS for ${mode}`, async () => {
+    const run = await memory(mode);
+    assert.equal(run.code, 0, `${run.results.reasons.join('; ')}\n${run.stderr}`);
+    assert.equal(run.results.verdict, 'pass');
+    assert.equal(run.results.errors.jsonrpc, undefined);
+  });
 }
 
 test('memory: a slow server (~300 requests/s) keeping 1 KB per call FAILs, with default options', async () => {

@@ -2,10 +2,10 @@
 // limiter, and findings as a results JSON holds them, give the same answer every time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { burstBefore, fellBehind, rateVerdict, summarize, sustainedRate, type Shot } from '../src/judge/rate.js';
-import type { RateFindings, StepSummary } from '../src/results.js';
-import { newResults } from '../src/results.js';
-import { render } from '../src/report/text.js';
+import { burstBefore, fellBehind, rateVerdict, summarize, sustainedRate, type Shot } from '../../src/judge/rate.js';
+import type { RateFindings, StepSummary } from '../../src/results.js';
+import { newResults } from '../../src/results.js';
+import { render } from '../../src/report/text.js';
 
 /** Shots sent on schedule through phases of [rate, count], answered by a limiter that says yes or no. */
 function simulate(phases: [number, number][], allow: (ms: number) => boolean, gapMs = 5): Shot[][] {

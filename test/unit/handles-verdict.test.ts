@@ -4,12 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { formatPerRequest, judgeHandles, withHandles, type HandlePoint } from '../src/judge/handles.js';
-import { countHandles, kindOf } from '../src/sampling/handles.js';
-import { handlesLine } from '../src/report/handles.js';
-import { judgeRun, type Judged, type RunFacts } from '../src/judge/run.js';
-import { memoryTrend } from '../src/judge/trend.js';
-import type { HandleCounts, HandleKind, HandlesSection } from '../src/results.js';
+import { readRecorded } from '../helpers/recorded.js';
+import { formatPerRequest, judgeHandles, withHandles, type HandlePoint } from '../../src/judge/handles.js';
+import { countHandles, kindOf } from '../../src/sampling/handles.js';
+import { handlesLine } from '../../src/report/handles.js';
+import { judgeRun, type Judged, type RunFacts } from '../../src/judge/run.js';
+import { memoryTrend } from '../../src/judge/trend.js';
+import type { HandleCounts, HandleKind, HandlesSection } from '../../src/results.js';
 
 type Counts = Partial<Record<HandleKind, number>>;
 const BASE = { files: 1, sockets: 3, pipes: 9, other: 6, threads: 11, processes: 1 };
@@ -160,7 +161,7 @@ test('handles: a run stopped at a handle leak before memory had a trend does not
 
 /** A recorded series: [requests, files, sockets, pipes, other, threads, processes] per floor, and the last floor's extras. */
 function recorded(name: string): { series: HandlePoint[]; emfile?: { text: string; where: 'answers' | 'stderr' } } {
-  const r = JSON.parse(readFileSync(new URL(`../../test/recorded/handles-${name}.json`, import.meta.url), 'utf8'));
+  const r = readRecorded(`handles-${name}`);
   const series: HandlePoint[] = r.series.map(([requests, files, sockets, pipes, other, threads, processes]: number[]) =>
     [requests, { files, sockets, pipes, other, threads, processes }]);
   Object.assign(series.at(-1)![1], r.last);

@@ -6,21 +6,12 @@
 // within seconds instead of climbing for most of the run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import { fixture, marker, processesWith, runCli } from './helpers.js';
+import { fixture, runCli } from '../helpers/cli.js';
+import { freePort, marker, processesWith } from '../helpers/processes.js';
 import { join } from 'node:path';
-import { fixturePython, repoRoot } from './fixtures/python/venv.js';
+import { fixturePython, repoRoot } from '../fixtures/python/venv.js';
 
 const SERVER = fixture('modern-server.js');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A run against the modern-only fixture; over HTTP mcp-hammer starts it on a port chosen beforehand. */
 async function modern(testName: string, http: boolean, settings: string[], extra: string[] = []) {

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { marker, processesWith, runCli, tempDir } from './helpers.js';
+import { runCli, tempDir } from '../helpers/cli.js';
+import { marker, processesWith } from '../helpers/processes.js';
 
 const require = createRequire(import.meta.url);
 const bin = (pkg: string) => join(dirname(require.resolve(`@modelcontextprotocol/${pkg}/package.json`)), 'dist', 'index.js');

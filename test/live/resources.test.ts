@@ -2,7 +2,8 @@
 // a URI template and two prompts (test/fixtures/resource-server.ts), whose leaks sit in reading and getting.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, marker, processesWith, runCli } from './helpers.js';
+import { fixture, runCli } from '../helpers/cli.js';
+import { marker, processesWith } from '../helpers/processes.js';
 
 async function run(test: string, mode: string, extra: string[] = []) {
   const mark = marker();

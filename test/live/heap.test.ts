@@ -8,9 +8,10 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { fixture, listeningPorts, marker, processesWith, runCli, tempDir, type CliRun } from './helpers.js';
-import { heapWatch } from '../src/heap/watch.js';
-import { startServer, TAIL_BYTES } from '../src/server/process.js';
+import { fixture, runCli, tempDir, type CliRun } from '../helpers/cli.js';
+import { listeningPorts, marker, processesWith } from '../helpers/processes.js';
+import { heapWatch } from '../../src/heap/watch.js';
+import { startServer, TAIL_BYTES } from '../../src/server/process.js';
 
 const SERVER = fixture('heap-server.js');
 

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixture, marker, processesWith, runCli, tempDir, type CliRun } from './helpers.js';
+import { fixture, runCli, tempDir, type CliRun } from '../helpers/cli.js';
+import { marker, processesWith } from '../helpers/processes.js';
 
 const FAULT = fixture('fault-server.js');
 const SHORT = ['--requests', '3000', '--duration', '5s'];

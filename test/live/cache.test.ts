@@ -2,10 +2,9 @@
 // settings where the verdict is what is tested. Each run is bounded by its --duration and a hard limit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, marker, processesWith, runCli } from './helpers.js';
+import { fixture, runCli } from '../helpers/cli.js';
+import { marker, processesWith } from '../helpers/processes.js';
 
-// How many times each passing case runs (CI runs them 5 times to show there is no false FAIL).
-const REPEAT = Number(process.env.MCP_HAMMER_REPEAT ?? 1);
 const KB = 1024;
 const MB = 1024 * KB;
 
@@ -34,16 +33,14 @@ test('cache: FAIL for a memo keeping 8 KB per unique key forever', async () => {
 });
 
 for (const mode of ['lru=500', 'none']) {
-  for (let i = 1; i <= REPEAT; i++) {
-    test(`cache: PASS for ${mode}${REPEAT > 1 ? ` (run ${i} of ${REPEAT})` : ''}`, async () => {
-      const run = await cache(mode);
-      assert.equal(run.code, 0, `${run.results.reasons.join('; ')}\n${run.stderr}`);
-      assert.equal(run.results.verdict, 'pass');
-      assert.deepEqual(run.results.errors, {});
-      assert.ok(run.results.uniqueKeys > 10_000, `unique keys ${run.results.uniqueKeys}`);
-      assert.ok(run.wallSeconds < 60, `took ${run.wallSeconds} s`);
-    });
-  }
+  test(`cache: PASS for ${mode}`, async () => {
+    const run = await cache(mode);
+    assert.equal(run.code, 0, `${run.results.reasons.join('; ')}\n${run.stderr}`);
+    assert.equal(run.results.verdict, 'pass');
+    assert.deepEqual(run.results.errors, {});
+    assert.ok(run.results.uniqueKeys > 10_000, `unique keys ${run.results.uniqueKeys}`);
+    assert.ok(run.wallSeconds < 60, `took ${run.wallSeconds} s`);
+  });
 }
 
 test('cache: a bigger bounded cache levels off and says at what size', async () => {

@@ -4,33 +4,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fixture, marker, processesWith, runCli } from './helpers.js';
-import { openTarget, type Target } from '../src/server/open.js';
-import { endServer } from '../src/server/process.js';
-import { PATIENCE_MS } from '../src/server/negotiate.js';
-import { connectStdio } from '../src/transport/stdio.js';
-import { envelope, withMeta } from '../src/transport/era.js';
-import { connectStateless, mcpName } from '../src/transport/stateless.js';
-import { classify, describeError } from '../src/transport/outcome.js';
-import type { Connection, Outcome } from '../src/transport/connection.js';
-import { chooseCalls, preflight, toolCall } from '../src/requests/calls.js';
-import type { Offered } from '../src/requests/offered.js';
-import { formatConnections } from '../src/report/text.js';
+import { fixture, runCli } from '../helpers/cli.js';
+import { freePort, marker, processesWith } from '../helpers/processes.js';
+import { openTarget, type Target } from '../../src/server/open.js';
+import { endServer } from '../../src/server/process.js';
+import { PATIENCE_MS } from '../../src/server/negotiate.js';
+import { connectStdio } from '../../src/transport/stdio.js';
+import { envelope, withMeta } from '../../src/transport/era.js';
+import { connectStateless, mcpName } from '../../src/transport/stateless.js';
+import { classify, describeError } from '../../src/transport/outcome.js';
+import type { Connection, Outcome } from '../../src/transport/connection.js';
+import { chooseCalls, preflight, toolCall } from '../../src/requests/calls.js';
+import type { Offered } from '../../src/requests/offered.js';
+import { formatConnections } from '../../src/report/text.js';
 
 const MODERN = fixture('modern-server.js');
 const ERA = fixture('era-server.js');
 const V1 = fixture('memory-server.js');
 const ECHO = JSON.stringify({ name: 'echo', arguments: { text: 'hi' } });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** openTarget on a fixture, the call echo'd once, the server ended and checked gone. */
 async function negotiated(args: string[], o: { protocol?: string; http?: boolean } = {}): Promise<Target> {

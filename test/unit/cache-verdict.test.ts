@@ -1,12 +1,12 @@
 // The cache test's statistics and rendering alone: synthetic floors in, the same verdict every time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { cacheTrend, cacheVerdict, notReached } from '../src/judge/cache.js';
-import { judgeRun, type RunFacts } from '../src/judge/run.js';
-import type { Point } from '../src/judge/trend.js';
-import { newResults } from '../src/results.js';
-import { render } from '../src/report/text.js';
+import { readRecorded } from '../helpers/recorded.js';
+import { cacheTrend, cacheVerdict, notReached } from '../../src/judge/cache.js';
+import { judgeRun, type RunFacts } from '../../src/judge/run.js';
+import type { Point } from '../../src/judge/trend.js';
+import { newResults } from '../../src/results.js';
+import { render } from '../../src/report/text.js';
 
 const KB = 1024;
 const MB = 1024 * KB;
@@ -119,7 +119,7 @@ test('renderCache draws the report from a results object', () => {
 });
 
 test('recorded: an unbounded 8 KB memo that V8 collected in one big fall near the end is still unbounded', () => {
-  const data = JSON.parse(readFileSync(new URL('../../test/recorded/cache-unbounded.json', import.meta.url), 'utf8'));
+  const data = readRecorded('cache-unbounded');
   const all = data.floors.map(([requests, bytes]: [number, number]) => ({ requests, bytes }));
   const control = all.filter((p: { requests: number }) => p.requests <= data.controlRequests);
   const flood = all.filter((p: { requests: number }) => p.requests > data.controlRequests)

@@ -3,8 +3,8 @@
 // answers that succeed while hiding a failed path. Pure functions: no server needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { harvest, hiddenError, newOffers, slotsOf, addOffer, type Offers } from '../src/requests/learn.js';
-import { promptCall, templateCall, toolCall } from '../src/requests/build.js';
+import { harvest, hiddenError, newOffers, slotsOf, addOffer, type Offers } from '../../src/requests/learn.js';
+import { promptCall, templateCall, toolCall } from '../../src/requests/build.js';
 
 const D = '/srv/project';
 const text = (t: string) => ({ content: [{ type: 'text', text: t }], structuredContent: { content: t } });

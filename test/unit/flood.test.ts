@@ -3,11 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { valueFor, whyFixed } from '../src/requests/arguments.js';
-import { matches, matching } from '../src/requests/schemapattern.js';
-import { floodFor, planFlood } from '../src/requests/flood.js';
-import { toolCall } from '../src/requests/build.js';
-import { CannotRun } from '../src/errors.js';
+import { valueFor, whyFixed } from '../../src/requests/arguments.js';
+import { matches, matching } from '../../src/requests/schemapattern.js';
+import { floodFor, planFlood } from '../../src/requests/flood.js';
+import { toolCall } from '../../src/requests/build.js';
+import { CannotRun } from '../../src/errors.js';
 
 const COUNTERS = [0, 1, 2, 9, 10, 35, 36, 999, 1000, 65_535, 123_456, 999_999, 5_000_000];
 

@@ -4,22 +4,12 @@
 // stops with a FAIL, and leaks stop with one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { memoryTrend, type Point } from '../src/judge/trend.js';
-import { lookAt, streak, type Decision } from '../src/judge/stopping.js';
+import { memoryTrend, type Point } from '../../src/judge/trend.js';
+import { lookAt, streak, type Decision } from '../../src/judge/stopping.js';
+import { recordedFloors as recorded } from '../helpers/recorded.js';
 
 const MB = 1024 * 1024;
 const TARGET = { bytesPerRequest: 1024 };
-
-/** A recorded series: floors [requests, bytes], with the seconds read off its samples where it has them. */
-function recorded(name: string): Point[] {
-  const data = JSON.parse(readFileSync(new URL(`../../test/recorded/${name}.json`, import.meta.url), 'utf8'));
-  const samples: [number, number][] = data.samples ?? [];
-  return data.floors.map(([requests, bytes]: [number, number]) => {
-    const at = samples.find((s) => s[1] >= requests) ?? samples.at(-1);
-    return { requests, bytes, seconds: at?.[0] };
-  });
-}
 
 /** The first decision the stopping rule reaches, looking after every floor, and at which floor. */
 function replay(points: Point[]): { decision: Decision; at: number } {

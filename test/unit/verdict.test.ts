@@ -1,11 +1,11 @@
 // The statistics alone: recorded or synthetic series in, the same verdict every time.
 import { test } from 'node:test';
-import { readFileSync } from 'node:fs';
+import { readRecorded } from '../helpers/recorded.js';
 import assert from 'node:assert/strict';
-import { memoryTrend, median, theilSen, type Point } from '../src/judge/trend.js';
-import { leakVerdict } from '../src/judge/leak.js';
-import { Histogram } from '../src/load/latency.js';
-import { sparkline } from '../src/report/text.js';
+import { memoryTrend, median, theilSen, type Point } from '../../src/judge/trend.js';
+import { leakVerdict } from '../../src/judge/leak.js';
+import { Histogram } from '../../src/load/latency.js';
+import { sparkline } from '../../src/report/text.js';
 
 const MB = 1024 * 1024;
 const TARGET = { bytesPerRequest: 1024 };
@@ -108,8 +108,7 @@ test('a PASS says how small a leak the run ruled out: the longer the run, the sm
 
 // Series recorded from real runs against the fixture servers: the same verdict every time.
 function recorded(name: string) {
-  const file = new URL(`../../test/recorded/${name}.json`, import.meta.url);
-  const data = JSON.parse(readFileSync(file, 'utf8'));
+  const data = readRecorded(name);
   return memoryTrend(data.floors.map(([requests, bytes]: [number, number]) => ({ requests, bytes })));
 }
 
