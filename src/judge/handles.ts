@@ -8,7 +8,8 @@
 // blocks, 2 of them in the second half, and the second half climbed at half the first half's pace or more.
 // A pool that fills up and stops, a thread pool started once (Node: 7 -> 11 threads), a count that
 // wobbles: none of those keeps reaching new highs, so none is a leak.
-import { DEFAULT_BUDGETS, median, theilSen, type Point } from './trend.js';
+import { DEFAULT_BUDGETS, type Point } from './trend.js';
+import { fitLine, median, scatterAbout, theilSen, thin } from './stats.js';
 import type { Judged } from './run.js';
 import type { HandleCounts, HandleKind, HandleKindSection, HandleShape } from '../results.js';
 import { count as n } from '../format.js';
@@ -74,13 +75,6 @@ export interface HandlesJudged {
   warmupRequests: number;
 }
 
-/** The series thinned to at most max points (first and last kept), so that a long run stays cheap to fit. */
-function thin(points: Point[], max: number): Point[] {
-  if (points.length <= max) return points;
-  const step = (points.length - 1) / (max - 1);
-  return Array.from({ length: max }, (_, i) => points[Math.round(i * step)]);
-}
-
 function judgeKind(kind: HandleKind, points: Point[], warmupBlocks: number, r: HandleRules): KindJudged {
   const measured = points.slice(Math.max(0, warmupBlocks - 1));
   const span = measured.length ? measured.at(-1)!.requests - measured[0].requests : 0;
@@ -93,10 +87,11 @@ function judgeKind(kind: HandleKind, points: Point[], warmupBlocks: number, r: H
   const values = measured.map((p) => p.bytes);
   if (Math.max(...values) === Math.min(...values)) return { ...judged, shape: 'flat' };
 
+  // Thinned so that a long run stays cheap to judge after every block.
   const fit = thin(measured, 150);
-  const slope = theilSen(fit);
-  const intercept = median(fit.map((p) => p.bytes - slope * p.requests));
-  const jitter = 1.4826 * median(fit.map((p) => Math.abs(p.bytes - (intercept + slope * p.requests))));
+  const line = fitLine(fit);
+  const slope = line.slope;
+  const jitter = scatterAbout(fit, line);
   const half = measured.length >> 1;
   const early = theilSen(thin(measured.slice(0, half + 1), 100));
   const late = theilSen(thin(measured.slice(half), 100));

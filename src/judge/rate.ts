@@ -4,6 +4,7 @@
 import type { RateFindings, StepPhase, StepSummary, Throttle } from '../results.js';
 import { formatRate, formatWait, round } from '../format.js';
 import type { Verdict } from './run.js';
+import { quantile } from './stats.js';
 
 export type ShotResult = 'ok' | 'throttled' | 'error' | 'timeout' | 'closed';
 
@@ -35,12 +36,6 @@ export const FAST_REJECTION_FLOOR_MS = 50;
  */
 export const QUEUE_FACTOR = 5;
 export const QUEUE_MARGIN_MS = 100;
-
-export function quantile(values: number[], q: number): number {
-  if (values.length === 0) return 0;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
-}
 
 export function summarize(phase: StepPhase, rate: number, shots: Shot[]): StepSummary {
   const answered = shots.filter((s) => !Number.isNaN(s.latencyMs));

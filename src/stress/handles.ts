@@ -6,7 +6,7 @@ import { HANDLE_KINDS, judgeHandles, type HandleJudgeOptions, type HandlePoint, 
 import type { Floor } from '../load/closedloop.js';
 import type { ServerProcess } from '../server/process.js';
 import type { CacheResults, HandleCounts, HandleKind, HandleKindSection, MemoryResults } from '../results.js';
-import { median } from '../judge/trend.js';
+import { median } from '../judge/stats.js';
 import { round } from '../format.js';
 
 const NOT_AVAILABLE = 'handle counts (open files, sockets, pipes, threads, processes) are not available here (no /proc): only memory is judged';

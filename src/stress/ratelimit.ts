@@ -7,7 +7,8 @@ import { countAsFailures, newTally, sendAtRate, shoot, type Clock, type Tally } 
 import { meterTester } from '../load/testerload.js';
 import { endServer } from '../server/process.js';
 import { openTarget, type Target } from '../server/open.js';
-import { burstBefore, fellBehind, quantile, rateVerdict, summarize, sustainedRate, type Shot } from '../judge/rate.js';
+import { burstBefore, fellBehind, rateVerdict, summarize, sustainedRate, type Shot } from '../judge/rate.js';
+import { quantile } from '../judge/stats.js';
 import { formatRate, round } from '../format.js';
 import { ratePlan, stepLine } from '../report/progress.js';
 import type { RateFindings, RateResults, StepPhase, StepSummary } from '../results.js';

@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import { readRecorded } from '../helpers/recorded.js';
 import assert from 'node:assert/strict';
-import { memoryTrend, median, theilSen, type Point } from '../../src/judge/trend.js';
+import { memoryTrend, type Point } from '../../src/judge/trend.js';
+import { median, theilSen } from '../../src/judge/stats.js';
 import { leakVerdict } from '../../src/judge/leak.js';
 import { Histogram } from '../../src/load/latency.js';
 import { sparkline } from '../../src/report/text.js';
