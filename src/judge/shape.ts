@@ -7,7 +7,7 @@
 // last fall, or it is larger than one saw-tooth can be. A series read after forced collections (the heap
 // after GC) has no saw-tooth, and its budgets say so (sawTooth: false).
 import { median, theilSen } from './stats.js';
-import { fallsOf, type Budgets, type Fit, type Point, type Trend } from './trend.js';
+import { fallsOf, type Budgets, type Fit, type Point, type Trend } from './fit.js';
 import type { Shape } from '../results.js';
 
 const MB = 1024 * 1024;

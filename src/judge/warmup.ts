@@ -2,7 +2,7 @@
 // climb for its first ~10,000 to 20,000 calls (~1,300 sessions under churn) and settle; a Python server's
 // hardly move. Pure: floors in, the number of leading floors to cut out.
 import { median, robustSd, theilSen } from './stats.js';
-import type { Budgets, Point } from './trend.js';
+import type { Budgets, Point } from './fit.js';
 
 export interface WarmupCut {
   /** Leading floors that are warm-up. */

@@ -1,7 +1,7 @@
 // Text that must never be shown or written: the random part of the inspector's WebSocket address (--heap).
 // Whoever knows it can run code inside the server, with the server's environment (its API keys), so it is
 // kept out of every output: the report, the results file, --json and a bug's stack. The server's stderr
-// lines that hold it are dropped where they are read (heap/watch.ts); this is the last net, for a server or
+// lines that hold it are dropped where they are read (heap/inspectors.ts); this is the last net, for a server or
 // an error message quoting it anywhere else.
 const secrets = new Set<string>();
 

@@ -9,23 +9,21 @@ import { CannotRun, Interrupted } from '../errors.js';
 import { finished, hammer, type Floor, type HammerResult } from '../load/closedloop.js';
 import { classify, describeError } from '../transport/outcome.js';
 import { treeSampler } from '../sampling/tree.js';
-import { endServer } from '../server/process.js';
-import { openTarget, type Target } from '../server/open.js';
-import { heapWatch, type HeapWatch } from '../heap/watch.js';
+import type { Target } from '../server/open.js';
+import { heapBaselineDue, type HeapWatch } from '../heap/watch.js';
 import { cacheTrend, cacheVerdict, lookAtCache, notReached, type CacheTrend } from '../judge/cache.js';
 import { memoryTrend } from '../judge/trend.js';
 import { lookAt } from '../judge/stopping.js';
-import { judgeRun } from '../judge/run.js';
-import { chooseSignal, heapCacheTrend, withSignal } from '../judge/signal.js';
-import { withHandles } from '../judge/handles.js';
+import { heapCacheTrend } from '../judge/signal.js';
 import { loadPlan } from '../report/progress.js';
 import { round } from '../format.js';
-import type { CacheResults, HeapResults } from '../results.js';
+import type { CacheResults } from '../results.js';
 import type { Options, RunContext } from '../options.js';
-import {
-  assign, blockTiming, describeTarget, fillRun, heapBaselineDue, leakTarget, looker, memoryBudgets, pointsOf, runFacts, runLength, SIGNAL, trendFields, withHandleLook,
-} from './shared.js';
-import { fillHandles, handleCounter } from './handles.js';
+import { SIGNAL, trendFields } from './fill.js';
+import { blockTiming, leakTarget, memoryBudgets, runLength } from './length.js';
+import { looker, pointsOf, withHandleLook } from './look.js';
+import { handleCounter } from './handles.js';
+import { heapAfterLoad, runWithServer } from './lifecycle.js';
 
 /**
  * The share of the run (time and requests) given to the control phase, the flood having the rest; in a run
@@ -36,52 +34,31 @@ const CONTROL_SHARE = 0.3;
 const MIN_CONTROL_MS = 10_000;
 
 export async function cacheTest(opts: Options, ctx: RunContext, results: CacheResults): Promise<void> {
-  const heap = opts.heap ? heapWatch() : null;
-  const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal, ...heap?.spawn });
-  try {
-    describeTarget(results, target);
-    results.warnings.push(...(await heap?.attach())?.warnings ?? []);
+  await runWithServer<CacheTrend>(opts, ctx, results, async (target, heap) => {
     const { floods, firstKey } = await chooseFloods(opts, target, results, ctx.signal);
     ctx.announce(results, loadPlan(opts, results));
     const { control, flood } = await load(opts, ctx, target, floods, firstKey, heap);
     const run = flood ?? control;
-    let heapResults: HeapResults | null | undefined;
-    if (heap && flood && finished(flood.stopReason)) {
-      ctx.say('Heap: probing where allocations come from, then the end snapshot...');
-      // The probe goes on flooding: request i of the whole load is key i - control.requests of the flood.
-      const callFor = (i: number) => floods[(i - control.requests) % floods.length].unique(firstKey + i - control.requests);
-      heapResults = await heap.finish({ ...opts, target, callFor, requests: control.requests + flood.requests, signal: ctx.signal });
-      // Per new key rather than per request: the control phase's requests since the baseline added none.
-      const keys = heapResults && heapResults.end ? Math.max(1, heapResults.end.requests - control.requests) : 0;
-      if (keys) for (const g of heapResults!.growth) g.perRequest = round(g.bytes / keys, 1);
-    } else {
-      heapResults = heap?.partial(`the run ended early (${run.stopReason}), so there was no end snapshot`);
-    }
-    heap?.close();
-    await endServer(target.server);
-    results.stderrTail = target.server.stderrTail();
-    fillRun(results, run, target);
+    // The probe goes on flooding: request i of the whole load is key i - control.requests of the flood.
+    const callFor = (i: number) => floods[(i - control.requests) % floods.length].unique(firstKey + i - control.requests);
+    const heapResults = await heapAfterLoad(heap, ctx, run.stopReason, { ...opts, target, callFor, requests: run.requests + (flood ? control.requests : 0), signal: ctx.signal });
+    // Per new key rather than per request: the control phase's requests since the baseline added none.
+    const keys = heapResults?.end ? Math.max(1, heapResults.end.requests - control.requests) : 0;
+    if (keys) for (const g of heapResults!.growth) g.perRequest = round(g.bytes / keys, 1);
     const trend = flood ? cacheTrend(pointsOf(control.floors), pointsOf(flood.floors), memoryBudgets(opts)) : null;
-    fillCache(results, control, flood, trend);
-    if (heapResults) results.heap = heapResults;
-    const heapSignal = trend && heapResults ? heapCacheTrend(heapResults.series, control.requests) : null;
-    const chosen = trend ? chooseSignal(trend.flood, heapSignal?.flood ?? null) : null;
-    const deciding = chosen && heapSignal && chosen.trend === heapSignal.flood ? heapSignal : trend;
     const rejected = flood && flood.requests ? flood.errorCount / flood.requests : 0;
-    const length = runLength(opts);
-    results.stopReason = length.open && run.stopReason === 'duration' ? 'cap' : run.stopReason;
-    const judged = judgeRun(runFacts(run, results, opts.timeoutMs), deciding?.flood ?? null,
-      () => cacheVerdict(deciding!, rejected, leakTarget(opts), { durationSeconds: run.durationSeconds, requestsPerSecond: run.requestsPerSecond, setLength: !length.open }),
-      notReached(rejected));
-    if (heapResults && chosen && results.memory) results.memory.decidedBy = chosen.decidedBy;
-    // Handles over both phases, the flood's requests continuing the control phase's.
-    const floors = bothPhases(control, flood?.floors ?? []);
-    const handles = fillHandles(results, floors, target.server);
-    assign(results, withHandles(heapResults && chosen ? withSignal(judged, chosen.decidedBy, heapSignal?.flood ?? null, Boolean(results.server.exit)) : judged, handles));
-  } finally {
-    heap?.close();
-    await endServer(target.server);
-  }
+    const ran = { durationSeconds: run.durationSeconds, requestsPerSecond: run.requestsPerSecond, setLength: !runLength(opts).open };
+    return {
+      load: run,
+      // Handles over both phases, the flood's requests continuing the control phase's.
+      floors: bothPhases(control, flood?.floors ?? []),
+      heap: heapResults,
+      trend,
+      heapTrend: (series) => (trend ? heapCacheTrend(series, control.requests) : null),
+      rule: { main: (t) => t.flood, decide: (t) => cacheVerdict(t, rejected, leakTarget(opts), ran), untrended: notReached(rejected) },
+      fill: (t) => fillCache(results, control, flood, t),
+    };
+  });
 }
 
 /** The tools and properties to flood, checked against the server; the first counter the flood may use. */

@@ -1,34 +1,25 @@
 // The memory leak test: start the server, hammer it with the same requests again and again while the
-// memory of its tree is sampled, judge the trend after warm-up (judge/trend.ts), report.
+// memory of its tree is sampled, judge the trend after warm-up (judge/trend.ts, judge/leak.ts), report.
 import { callRecord, chooseLoad } from '../requests/calls.js';
-import { finished, hammer, type Floor, type HammerResult } from '../load/closedloop.js';
+import { hammer, type Floor, type HammerResult } from '../load/closedloop.js';
 import { treeSampler } from '../sampling/tree.js';
-import { endServer } from '../server/process.js';
-import { openTarget } from '../server/open.js';
-import { heapWatch } from '../heap/watch.js';
+import { heapBaselineDue } from '../heap/watch.js';
 import { memoryTrend, type Budgets, type Trend } from '../judge/trend.js';
 import { lookAt, type LeakTarget } from '../judge/stopping.js';
 import { leakVerdict } from '../judge/leak.js';
-import { judgeRun } from '../judge/run.js';
-import { chooseSignal, heapTrend, withSignal } from '../judge/signal.js';
-import { withHandles } from '../judge/handles.js';
+import { heapTrend } from '../judge/signal.js';
 import { loadPlan } from '../report/progress.js';
 import { round } from '../format.js';
 import type { MemoryResults } from '../results.js';
 import type { Options, RunContext } from '../options.js';
-import {
-  assign, blockTiming, describeTarget, fillRun, heapBaselineDue, leakTarget, looker, memoryBudgets, pointsOf, runFacts, runLength, SIGNAL, trendFields, withHandleLook,
-} from './shared.js';
-import { fillHandles, handleCounter } from './handles.js';
+import { SIGNAL, trendFields } from './fill.js';
+import { blockTiming, leakTarget, memoryBudgets, runLength } from './length.js';
+import { looker, pointsOf, withHandleLook } from './look.js';
+import { handleCounter } from './handles.js';
+import { heapAfterLoad, runWithServer } from './lifecycle.js';
 
 export async function memoryTest(opts: Options, ctx: RunContext, results: MemoryResults): Promise<void> {
-  const heap = opts.heap ? heapWatch() : null;
-  const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal, ...heap?.spawn });
-  try {
-    describeTarget(results, target);
-    const attached = await heap?.attach();
-    results.warnings.push(...attached?.warnings ?? []);
-    const watching = attached?.watching;
+  await runWithServer<Trend>(opts, ctx, results, async (target, heap) => {
     const calls = await chooseLoad(target, opts, results.warnings);
     results.calls = calls.map(callRecord);
     ctx.announce(results, loadPlan(opts, results));
@@ -36,9 +27,10 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
     const length = runLength(opts);
     const leak = leakTarget(opts);
     const budgets = memoryBudgets(opts);
+    const callFor = (i: number) => calls[i % calls.length];
     const run = await hammer({
       conn: target.conn,
-      callFor: (i) => calls[i % calls.length],
+      callFor,
       concurrency: opts.concurrency,
       maxRequests: length.maxRequests,
       maxSeconds: length.maxSeconds,
@@ -53,29 +45,18 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
       handles: handleCounter(target.server),
     });
     progress.done();
-    if (watching && finished(run.stopReason)) ctx.say('Heap: probing where allocations come from, then the end snapshot...');
-    const heapResults = finished(run.stopReason)
-      ? await heap?.finish({ ...opts, target, callFor: (i) => calls[i % calls.length], requests: run.requests, signal: ctx.signal })
-      : heap?.partial(`the run ended early (${run.stopReason}), so there was no end snapshot`);
-    heap?.close();
-    await endServer(target.server);
-    results.stderrTail = target.server.stderrTail();
-    const trend = memoryTrend(run.floors.map((f) => ({ requests: f.requests, bytes: f.bytes, seconds: f.seconds })), budgets);
-    fillRun(results, run, target);
-    fillMemory(results, run, trend);
-    if (heapResults) results.heap = heapResults;
-    const heapSignal = heapResults ? heapTrend(heapResults.series) : null;
-    const { trend: deciding, decidedBy } = chooseSignal(trend, heapSignal);
-    results.stopReason = length.open && run.stopReason === 'duration' ? 'cap' : run.stopReason;
-    const judged = judgeRun(runFacts(run, results, opts.timeoutMs), deciding,
-      (t) => leakVerdict(t, leak, { durationSeconds: run.durationSeconds, requestsPerSecond: run.requestsPerSecond, setLength: !length.open }));
-    if (heapResults && results.memory) results.memory.decidedBy = decidedBy;
-    const handles = fillHandles(results, run.floors, target.server);
-    assign(results, withHandles(heapResults ? withSignal(judged, decidedBy, heapSignal, Boolean(results.server.exit)) : judged, handles));
-  } finally {
-    heap?.close();
-    await endServer(target.server);
-  }
+    const heapResults = await heapAfterLoad(heap, ctx, run.stopReason, { ...opts, target, callFor, requests: run.requests, signal: ctx.signal });
+    const ran = { durationSeconds: run.durationSeconds, requestsPerSecond: run.requestsPerSecond, setLength: !length.open };
+    return {
+      load: run,
+      floors: run.floors,
+      heap: heapResults,
+      trend: memoryTrend(pointsOf(run.floors), budgets),
+      heapTrend,
+      rule: { main: (t) => t, decide: (t) => leakVerdict(t, leak, ran) },
+      fill: (trend) => fillMemory(results, run, trend!),
+    };
+  });
 }
 
 /** One look at the floors so far: the decision it suggests, and the smallest leak it rules out. */

@@ -14,7 +14,7 @@ import { ratePlan, stepLine } from '../report/progress.js';
 import type { RateFindings, RateResults, StepPhase, StepSummary } from '../results.js';
 import { CannotRun } from '../errors.js';
 import type { Options, RunContext } from '../options.js';
-import { describeTarget, fillRun } from './shared.js';
+import { describeTarget, fillRun } from './fill.js';
 
 /** The baseline's rate, and the first rung of the ladder. */
 const BASELINE_RATE = 10;

@@ -1,0 +1,36 @@
+// How long a memory or cache run lasts and what it must rule out: the user's --duration or --requests, or
+// until decided within --max-duration; the length of a block; the leak a PASS must rule out; the budgets
+// below which growth is never called a leak.
+import { DEFAULT_BUDGETS, type Budgets } from '../judge/trend.js';
+import type { LeakTarget } from '../judge/stopping.js';
+import type { Options } from '../options.js';
+
+/**
+ * Blocks of ~1/48 of a run of set length, by time and by count, whichever ends first (at least 250 ms or
+ * 100 requests); half a second in a run that lasts until decided. Sampled a few times each.
+ */
+export function blockTiming(durationSeconds?: number, requests?: number): { blockMs: number; sampleMs: number; blockRequests?: number } {
+  const blockMs = durationSeconds ? Math.max(250, Math.round((durationSeconds * 1000) / 48)) : 500;
+  const blockRequests = requests ? Math.max(100, Math.round(requests / 48)) : undefined;
+  return { blockMs, blockRequests, sampleMs: Math.min(200, Math.max(20, Math.round(blockMs / 3))) };
+}
+
+/** The length of a run: the user's (--duration, --requests), or until decided within --max-duration. */
+export function runLength(opts: Options): { maxSeconds?: number; maxRequests?: number; open: boolean } {
+  const open = opts.durationSeconds === undefined && opts.requests === undefined;
+  return { maxSeconds: open ? opts.maxDurationSeconds : opts.durationSeconds, maxRequests: opts.requests, open };
+}
+
+/** What a PASS must rule out: --leak-size per request, and 16 KB per session with churn. */
+export function leakTarget(opts: Options): LeakTarget {
+  return { bytesPerRequest: opts.leakBytesPerRequest, ...(opts.requestsPerSession ? { bytesPerSession: 16 * 1024, requestsPerSession: opts.requestsPerSession } : {}) };
+}
+
+/**
+ * The process memory budgets of a run. With session churn, growth of 2 KB per session is never called
+ * allocator drift, however many requests a session holds: the per-request floor comes down to match.
+ */
+export function memoryBudgets(opts: Options): Budgets {
+  const perRequest = opts.requestsPerSession ? Math.min(DEFAULT_BUDGETS.bytesPerRequest, 2048 / opts.requestsPerSession) : DEFAULT_BUDGETS.bytesPerRequest;
+  return { ...DEFAULT_BUDGETS, bytesPerRequest: perRequest };
+}
