@@ -1,38 +1,37 @@
 #!/usr/bin/env node
-// The command: the run's lifecycle (signals, the results file, ending the server on every path) and the
-// exit code, decided once at the end.
-import { CannotRun, Interrupted } from './errors.js';
-import { HELP, parseOptions, type Options, type RunContext } from './options.js';
-import { EXIT_CODES, newResults, type Results } from './results.js';
+// The command: a thin layer over the library's run (src/run.ts). It reads the flags, turns Ctrl-C into the
+// run's signal, prints the run's events and its report on stderr, writes the results file, and exits with
+// the verdict's code, decided once at the end.
+import { CannotRun } from './errors.js';
+import { HELP, parseOptions, type Options } from './options.js';
+import { EXIT_CODES } from './results.js';
+import { runTest, type HammerEvent } from './run.js';
 import { killTreeNow, running } from './server/process.js';
 import { checkResultsFolder, writeResults } from './report/json.js';
 import { announcement, progressPrinter } from './report/progress.js';
 import { render, useColour } from './report/text.js';
 import { redact } from './report/redact.js';
 import { VERSION } from './version.js';
-import { memoryTest } from './stress/memory.js';
-import { cacheTest } from './stress/cache.js';
-import { ratelimitTest } from './stress/ratelimit.js';
 
-const TESTS = {
-  memory: memoryTest,
-  cache: cacheTest,
-  ratelimit: ratelimitTest,
-} as Record<Options['test'], (o: Options, c: RunContext, r: Results) => Promise<void>>;
-
-/** Where a run says what it does: stderr, through the report's writers. */
-function terminal(opts: Options, signal: AbortSignal): RunContext {
+/** The run's events, on stderr. */
+function terminal(opts: Options): (e: HammerEvent) => void {
   const err = process.stderr;
-  return {
-    signal,
-    announce(results, plan) {
+  const lines = new Map<string, ReturnType<typeof progressPrinter>>();
+  return (e) => {
+    if (e.type === 'plan') {
       // The fault tests need a way to make mcp-hammer fail from inside while a server runs: here, the
       // server is up and the load is about to start.
       if (process.env.MCP_HAMMER_TEST_BUG) throw new Error('a fault injected by the test suite');
-      err.write(redact(announcement(opts, results, plan)));
-    },
-    progress: (label) => progressPrinter(err, label),
-    say: (line) => err.write(redact(line) + '\n'),
+      err.write(redact(announcement(opts, e.results, e.plan)));
+    } else if (e.type === 'progress') {
+      if (!lines.has(e.phase)) lines.set(e.phase, progressPrinter(err, e.phase));
+      lines.get(e.phase)!.update(e.progress);
+    } else if (e.type === 'phase-end') {
+      lines.get(e.phase)?.done();
+      lines.delete(e.phase);
+    } else {
+      err.write(redact(e.line) + '\n');
+    }
   };
 }
 
@@ -40,15 +39,11 @@ async function main(argv: string[]): Promise<number> {
   let opts: Options | 'help' | 'version';
   try {
     opts = parseOptions(argv);
-    if (opts === 'help') {
-      process.stdout.write(HELP + '\n');
+    if (opts === 'help' || opts === 'version') {
+      process.stdout.write((opts === 'help' ? HELP : VERSION) + '\n');
       return 0;
     }
-    if (opts === 'version') {
-      process.stdout.write(VERSION + '\n');
-      return 0;
-    }
-    checkResultsFolder(opts.out);
+    checkResultsFolder(opts.out!);
   } catch (err) {
     if (!(err instanceof CannotRun)) throw err;
     process.stderr.write(`mcp-hammer: ${err.message}\n`);
@@ -70,29 +65,14 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const results = newResults(options);
-  try {
-    await TESTS[options.test](options, terminal(options, controller.signal), results);
-  } catch (err) {
-    if (err instanceof Interrupted) {
-      results.verdict = 'interrupted';
-      results.reasons.push(err.message);
-    } else if (err instanceof CannotRun) {
-      results.verdict = 'error';
-      results.reasons.push(err.message);
-    } else {
-      results.verdict = 'error';
-      results.reasons.push(`mcp-hammer hit a bug (${String(err).split('\n')[0]}); please report it, with the results file`);
-      results.bug = (err as Error)?.stack ?? String(err);
-    }
-  }
+  const results = await runTest(options, { signal: controller.signal, onEvent: terminal(options) });
   killAll();
   const couldNotRun = results.verdict === 'error' && results.requests === 0;
   // Could not run: one line, no report body.
   if (couldNotRun) process.stderr.write(redact(`mcp-hammer: ${results.reasons[0].split('\n')[0]}\n`));
   let path: string | null = null;
   try {
-    path = writeResults(options.out, results);
+    path = writeResults(options.out!, results);
   } catch (err) {
     process.stderr.write(redact(`mcp-hammer: could not write the results file: ${(err as Error).message}\n`));
   }

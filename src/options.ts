@@ -5,8 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { CannotRun } from './errors.js';
 import { checkRemote } from './server/remote.js';
 import { eraOf, spoken } from './transport/era.js';
-import type { ProgressLine } from './report/progress.js';
-import type { Results, TestName } from './results.js';
+import type { TestName } from './results.js';
 import { VERSION } from './version.js';
 
 export const HELP = `mcp-hammer ${VERSION}: stress tests for MCP servers
@@ -46,7 +45,7 @@ Options:
   --recovery-timeout <time> ratelimit: how long to wait for the limiter to let requests in again (default 2m)
   --url <url>              reach the server over Streamable HTTP at this address; with a command after --,
                            start it and wait until the address answers
-  --sse                    with --url: the legacy HTTP+SSE transport (give the SSE endpoint, e.g. /sse)
+  --sse                    with --url: the HTTP+SSE transport of 2024-11-05 (give the SSE endpoint, e.g. /sse)
   -H, --header <h>         with --url: "Name: value" sent on every request, repeatable; values are never shown
   --requests-per-session <n>  with --url: open a new MCP session every n requests (default: one session);
                            a 2026-07-28 server has no sessions: a new HTTP connection every n requests
@@ -84,7 +83,8 @@ export interface Options {
   concurrency: number;
   timeoutMs: number;
   startupMs: number;
-  out: string;
+  /** The folder for the results file; none: no file (the library's default). */
+  out?: string;
   json: boolean;
   /** Watch the server's JavaScript heap through the Node.js inspector. */
   heap: boolean;
@@ -99,17 +99,6 @@ export interface Options {
   pid?: number;
   /** --protocol: the one MCP revision to speak (default: negotiated, see server/negotiate.ts). */
   protocol?: string;
-}
-
-/** What a stress test is given besides its options: the signal to stop, and where to say what happens. */
-export interface RunContext {
-  signal: AbortSignal;
-  /** Say, before the load starts, what is about to be tested (the plan: how it will be loaded). */
-  announce(results: Results, plan: string[]): void;
-  /** A live progress line for one phase of the load. */
-  progress(label: string): ProgressLine;
-  /** One line on what the run is doing (the rate limit test's steps, the heap probe). */
-  say(line: string): void;
 }
 
 const DEFAULTS = {
@@ -141,6 +130,41 @@ function parseCount(text: string, name: string): number {
   return n;
 }
 
+/**
+ * The options as a user gives them, named as the command line's flags in camelCase: what the library takes
+ * (src/index.ts), and what the command line's flags are read into. Times are '90s', '5m', '500ms' or a
+ * number of seconds; sizes '4KB', '256' or a number of bytes; repeatable flags take one value or a list.
+ */
+export interface UserOptions {
+  /** The command that starts the server, e.g. ['node', 'dist/index.js']; with neither it nor url, the bundled example server. */
+  command?: string[];
+  tool?: string | string[];
+  args?: string | string[];
+  resource?: string | string[];
+  prompt?: string | string[];
+  requests?: number | string;
+  duration?: number | string;
+  maxDuration?: number | string;
+  leakSize?: number | string;
+  concurrency?: number | string;
+  timeout?: number | string;
+  startupTimeout?: number | string;
+  protocol?: string;
+  /** A folder to write the results file into (the command line's default: results). */
+  out?: string;
+  heap?: boolean;
+  vary?: string | string[];
+  maxRate?: number | string;
+  recoveryTimeout?: number | string;
+  url?: string;
+  sse?: boolean;
+  /** "Name: value" headers sent on every request over HTTP (-H); their values are never shown or written. */
+  header?: string | string[];
+  requestsPerSession?: number | string;
+  pid?: number | string;
+}
+
+/** The command line read into a test's name and the user's options; or help, or version. */
 export function parseOptions(argv: string[]): Options | 'help' | 'version' {
   const dashdash = argv.indexOf('--');
   const own = dashdash === -1 ? argv : argv.slice(0, dashdash);
@@ -151,26 +175,26 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
       args: own,
       allowPositionals: true,
       options: {
-        tool: { type: 'string', multiple: true, default: [] },
-        args: { type: 'string', multiple: true, default: [] },
-        resource: { type: 'string', multiple: true, default: [] },
-        prompt: { type: 'string', multiple: true, default: [] },
+        tool: { type: 'string', multiple: true },
+        args: { type: 'string', multiple: true },
+        resource: { type: 'string', multiple: true },
+        prompt: { type: 'string', multiple: true },
         requests: { type: 'string' },
         duration: { type: 'string' },
-        'max-duration': { type: 'string', default: DEFAULTS['max-duration'] },
-        'leak-size': { type: 'string', default: DEFAULTS['leak-size'] },
-        concurrency: { type: 'string', default: DEFAULTS.concurrency },
-        timeout: { type: 'string', default: DEFAULTS.timeout },
-        'startup-timeout': { type: 'string', default: DEFAULTS['startup-timeout'] },
+        'max-duration': { type: 'string' },
+        'leak-size': { type: 'string' },
+        concurrency: { type: 'string' },
+        timeout: { type: 'string' },
+        'startup-timeout': { type: 'string' },
         out: { type: 'string', default: DEFAULTS.out },
         json: { type: 'boolean', default: false },
-        heap: { type: 'boolean', default: false },
-        vary: { type: 'string', multiple: true, default: [] },
+        heap: { type: 'boolean' },
+        vary: { type: 'string', multiple: true },
         'max-rate': { type: 'string' },
-        'recovery-timeout': { type: 'string', default: DEFAULTS['recovery-timeout'] },
+        'recovery-timeout': { type: 'string' },
         url: { type: 'string' },
-        sse: { type: 'boolean', default: false },
-        header: { type: 'string', short: 'H', multiple: true, default: [] },
+        sse: { type: 'boolean' },
+        header: { type: 'string', short: 'H', multiple: true },
         'requests-per-session': { type: 'string' },
         pid: { type: 'string' },
         protocol: { type: 'string' },
@@ -188,43 +212,62 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
   if (!test) throw new CannotRun('name a test: mcp-hammer memory, cache or ratelimit (see mcp-hammer --help)');
   if (!TESTS.includes(test as TestName)) throw new CannotRun(`unknown test '${test}'; choose memory, cache or ratelimit`);
   if (extra.length) throw new CannotRun(`unexpected argument '${extra[0]}'; put the server command after --, e.g. mcp-hammer ${test} -- node server.js`);
-  if (v.heap && test === 'ratelimit') throw new CannotRun('--heap works with the memory and cache tests, not ratelimit');
-  const requests = v.requests === undefined ? undefined : parseCount(v.requests, 'requests');
-  const durationMs = v.duration === undefined ? undefined : parseDuration(v.duration, 'duration');
-  const maxRate = v['max-rate'] === undefined ? undefined : parseCount(v['max-rate'], 'max-rate');
-  const pid = v.pid === undefined ? undefined : parseCount(v.pid, 'pid');
-  const requestsPerSession = v['requests-per-session'] === undefined ? undefined : parseCount(v['requests-per-session'], 'requests-per-session');
-  checkRemoteArgs(test, v, serverCommand.length > 0);
-  checkProtocol(v.protocol, v.sse);
-  const example = serverCommand.length === 0 && v.url === undefined;
+  const user: UserOptions = {
+    command: serverCommand.length ? serverCommand : undefined,
+    tool: v.tool, args: v.args, resource: v.resource, prompt: v.prompt, requests: v.requests, duration: v.duration,
+    maxDuration: v['max-duration'], leakSize: v['leak-size'], concurrency: v.concurrency, timeout: v.timeout,
+    startupTimeout: v['startup-timeout'], protocol: v.protocol, out: v.out, heap: v.heap, vary: v.vary, maxRate: v['max-rate'],
+    recoveryTimeout: v['recovery-timeout'], url: v.url, sse: v.sse, header: v.header, requestsPerSession: v['requests-per-session'], pid: v.pid,
+  };
+  return { ...resolveOptions(test as TestName, user), json: v.json };
+}
+
+const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const text = (v: number | string | undefined, fallback: string): string => (v === undefined ? fallback : String(v));
+
+/**
+ * A user's options checked and completed with the defaults, for the command line and the library alike.
+ * A mistake is one sentence that says what to do (CannotRun), before any server starts.
+ */
+export function resolveOptions(test: TestName, o: UserOptions): Options {
+  if (!TESTS.includes(test)) throw new CannotRun(`unknown test '${test}'; choose memory, cache or ratelimit`);
+  if (o.heap && test === 'ratelimit') throw new CannotRun('--heap works with the memory and cache tests, not ratelimit');
+  const count = (v: number | string | undefined, name: string) => (v === undefined ? undefined : parseCount(String(v), name));
+  const durationMs = o.duration === undefined ? undefined : parseDuration(String(o.duration), 'duration');
+  const command = o.command ?? [];
+  const headers = list(o.header);
+  checkRemoteArgs(test, { url: o.url, sse: o.sse ?? false, header: headers, pid: o.pid === undefined ? undefined : String(o.pid),
+    'requests-per-session': o.requestsPerSession === undefined ? undefined : String(o.requestsPerSession) }, command.length > 0);
+  checkProtocol(o.protocol, o.sse ?? false);
+  const example = command.length === 0 && o.url === undefined;
   return {
-    test: test as TestName,
-    command: example ? process.execPath : serverCommand[0] ?? '',
-    serverArgs: example ? [fileURLToPath(new URL('../examples/time-server.js', import.meta.url))] : serverCommand.slice(1),
+    test,
+    command: example ? process.execPath : command[0] ?? '',
+    serverArgs: example ? [fileURLToPath(new URL('../examples/time-server.js', import.meta.url))] : command.slice(1),
     example,
-    tools: v.tool,
-    toolArgs: v.args,
-    resources: v.resource,
-    prompts: v.prompt,
-    requests,
+    tools: list(o.tool),
+    toolArgs: list(o.args),
+    resources: list(o.resource),
+    prompts: list(o.prompt),
+    requests: count(o.requests, 'requests'),
     durationSeconds: durationMs === undefined ? undefined : durationMs / 1000,
-    maxDurationSeconds: parseDuration(v['max-duration'], 'max-duration') / 1000,
-    leakBytesPerRequest: parseSize(v['leak-size'], 'leak-size'),
-    concurrency: parseCount(v.concurrency, 'concurrency'),
-    timeoutMs: parseDuration(v.timeout, 'timeout'),
-    startupMs: parseDuration(v['startup-timeout'], 'startup-timeout'),
-    out: v.out,
-    json: v.json,
-    heap: v.heap,
-    vary: v.vary,
-    maxRate,
-    recoveryTimeoutMs: parseDuration(v['recovery-timeout'], 'recovery-timeout'),
-    url: v.url,
-    sse: v.sse,
-    headers: v.header,
-    requestsPerSession,
-    pid,
-    protocol: v.protocol,
+    maxDurationSeconds: parseDuration(text(o.maxDuration, DEFAULTS['max-duration']), 'max-duration') / 1000,
+    leakBytesPerRequest: parseSize(text(o.leakSize, DEFAULTS['leak-size']), 'leak-size'),
+    concurrency: parseCount(text(o.concurrency, DEFAULTS.concurrency), 'concurrency'),
+    timeoutMs: parseDuration(text(o.timeout, DEFAULTS.timeout), 'timeout'),
+    startupMs: parseDuration(text(o.startupTimeout, DEFAULTS['startup-timeout']), 'startup-timeout'),
+    out: o.out,
+    json: false,
+    heap: o.heap ?? false,
+    vary: list(o.vary),
+    maxRate: count(o.maxRate, 'max-rate'),
+    recoveryTimeoutMs: parseDuration(text(o.recoveryTimeout, DEFAULTS['recovery-timeout']), 'recovery-timeout'),
+    url: o.url,
+    sse: o.sse ?? false,
+    headers,
+    requestsPerSession: count(o.requestsPerSession, 'requests-per-session'),
+    pid: count(o.pid, 'pid'),
+    protocol: o.protocol,
   };
 }
 

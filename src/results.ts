@@ -93,19 +93,19 @@ export interface HeapGrowth extends Growth { perRequest: number }
 export interface HeapResults {
   /** The process whose heap was watched. */
   pid?: number;
-  signal: string;
-  /** The heap after a forced GC when the baseline snapshot was taken, and after the probe. */
+  evidence: string;
+  /** The heap after a forced GC when the baseline snapshot was taken, and after the trace. */
   baseline?: { requests: number; bytes: number };
   end?: { requests: number; bytes: number };
   /** [requests, heap bytes after a forced GC] at block boundaries. */
   series: [number, number][];
-  /** Requests of the probe after the run (allocation tracking on; not counted in the test's requests). */
-  probeRequests: number;
+  /** Requests of the trace after the run (allocation tracking on; not counted in the test's requests). */
+  traceRequests: number;
   /** Objects new since the baseline and still alive, largest first; groups under minBytes left out. */
   growth: HeapGrowth[];
   minBytes: number;
-  /** Time the server spent paused for mcp-hammer: snapshots, forced GCs, and the probe's length. */
-  seconds: { snapshots: number; gc: number; probe: number };
+  /** Time the server spent paused for mcp-hammer: snapshots, forced GCs, and the trace's length. */
+  seconds: { snapshots: number; gc: number; trace: number };
   /** Why heap profiling stopped short, when it did. */
   problem?: string;
 }
@@ -250,7 +250,8 @@ interface CommonResults {
 }
 
 export interface MemorySection {
-  signal: string;
+  /** What was measured: the process tree's memory, as named here. */
+  evidence: string;
   baseline: number;
   end: number;
   baselineRss: number;
@@ -265,7 +266,7 @@ export interface MemorySection {
   detectableBytesPerRequest: number | null;
   warmupRequests: number;
   levelsOffAt?: { bytes: number; requests: number };
-  /** With --heap: the signal that decided the verdict ('process memory', 'heap after GC' or 'both'). */
+  /** With --heap: the evidence that decided the verdict ('process memory', 'heap after GC' or 'both'). */
   decidedBy?: string;
   /** With session churn: the growth per session opened and ended. */
   bytesPerSession?: number;

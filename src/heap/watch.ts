@@ -6,19 +6,19 @@
 // memory. The GC comes at every boundary, never at some only: a forced GC also shrinks V8's young
 // generation, which then grows back by tens of MB over the next thousands of requests, and floors read
 // sometimes after one and sometimes not would climb like a leak. Inside the warm-up, one heap snapshot
-// marks which objects exist. After the run, a short probe repeats the requests with allocation tracking on
-// and a last snapshot shows every object that appeared since the baseline and survived (probe.ts).
+// marks which objects exist. After the run, a short trace repeats the requests with allocation tracking on
+// and a last snapshot shows every object that appeared since the baseline and survived (trace.ts).
 import type { Inspector } from './inspector.js';
 import { Inspectors, type Candidate, type SpawnHooks } from './inspectors.js';
 import { collectAndMeasure } from './live.js';
-import { probeLoad, probeRequests, takeSnapshot, trackAllocations, type ProbeOptions } from './probe.js';
+import { takeSnapshot, traceLoad, traceRequests, trackAllocations, type TraceOptions } from './trace.js';
 import { heapGrowth, highestObjectId } from './diff.js';
 import type { Snapshot } from './snapshot.js';
 import type { HeapResults } from '../results.js';
 import { finished } from '../load/closedloop.js';
 import { round } from '../format.js';
 
-export type { ProbeOptions } from './probe.js';
+export type { TraceOptions } from './trace.js';
 
 /** Below this a group of new objects is noise (a clean SDK server leaves well under it; see the tests). */
 export const MIN_GROWTH_BYTES = 256 * 1024;
@@ -47,8 +47,8 @@ export class HeapWatch {
   private gcMs = 0;
   private snapshotMs = 0;
   private readonly results: HeapResults = {
-    signal: 'JavaScript heap and ArrayBuffers of the process serving the requests, after a forced full GC',
-    series: [], probeRequests: 0, growth: [], minBytes: MIN_GROWTH_BYTES, seconds: { snapshots: 0, gc: 0, probe: 0 },
+    evidence: 'JavaScript heap and ArrayBuffers of the process serving the requests, after a forced full GC',
+    series: [], traceRequests: 0, growth: [], minBytes: MIN_GROWTH_BYTES, seconds: { snapshots: 0, gc: 0, trace: 0 },
   };
 
   constructor(env: NodeJS.ProcessEnv) {
@@ -104,8 +104,8 @@ export class HeapWatch {
     return (baseline ? series.filter(([requests]) => requests > baseline.requests).length : 0) >= FLOORS_AFTER_BASELINE;
   }
 
-  /** After a run that finished: the probe, the end snapshot and what grew. Null when not watching. */
-  async finish(o: ProbeOptions): Promise<HeapResults | null> {
+  /** After a run that finished: the trace, the end snapshot and what grew. Null when not watching. */
+  async finish(o: TraceOptions): Promise<HeapResults | null> {
     if (!this.watching()) return null;
     if (!this.chosen || this.results.problem) return this.done();
     const baseline = this.results.baseline;
@@ -117,15 +117,15 @@ export class HeapWatch {
     try {
       const trackedSince = await trackAllocations(inspector);
       const t = performance.now();
-      const probe = await probeLoad(o, probeRequests(o.requests - baseline.requests));
-      this.results.seconds.probe = round((performance.now() - t) / 1000, 2);
-      this.results.probeRequests = probe.requests;
-      if (!finished(probe.stopReason)) {
-        this.stop(`the probe after the run did not finish (${probe.stopReason})`);
+      const trace = await traceLoad(o, traceRequests(o.requests - baseline.requests));
+      this.results.seconds.trace = round((performance.now() - t) / 1000, 2);
+      this.results.traceRequests = trace.requests;
+      if (!finished(trace.stopReason)) {
+        this.stop(`the trace after the run did not finish (${trace.stopReason})`);
         return this.done();
       }
       const bytes = await this.heapAfterGc(inspector);
-      const requests = o.requests + probe.requests;
+      const requests = o.requests + trace.requests;
       this.results.end = { requests, bytes };
       const end = await this.snapshot(inspector);
       const since = Math.max(1, requests - baseline.requests);
@@ -156,7 +156,7 @@ export class HeapWatch {
   }
 
   private done(): HeapResults {
-    this.results.seconds = { snapshots: round(this.snapshotMs / 1000, 2), gc: round(this.gcMs / 1000, 2), probe: this.results.seconds.probe };
+    this.results.seconds = { snapshots: round(this.snapshotMs / 1000, 2), gc: round(this.gcMs / 1000, 2), trace: this.results.seconds.trace };
     return this.results;
   }
 

@@ -29,7 +29,7 @@ export interface Shot {
  * hundred ms delays refusals and answers alike, and is not the limiter's doing (a server that is slow for
  * everyone under burst fails as queueing instead).
  */
-export const FAST_REJECTION_FLOOR_MS = 50;
+export const FAST_REJECTION_MIN_MS = 50;
 /**
  * A step fell behind (the server queued) when its median latency was over QUEUE_FACTOR times the normal
  * median and over it by QUEUE_MARGIN_MS: half the step waited, which a GC pause or a busy machine does not do.
@@ -146,10 +146,10 @@ export function rateVerdict(f: RateFindings): Verdict {
     reasons.push(`the server queues under burst: latency grew to ${Math.round(queued.latencyMs.p95).toLocaleString('en-US')} ms `
       + `at ${formatRate(queued.offeredPerSecond)} req/s, though it refused some calls`);
   }
-  const allowed = Math.max(2 * base, FAST_REJECTION_FLOOR_MS);
+  const allowed = Math.max(2 * base, FAST_REJECTION_MIN_MS);
   if (f.rejection.p95Ms > allowed && f.rejection.p95Ms > 2 * f.rejection.acceptedP95Ms) {
     reasons.push(`rejections are slow: p95 ${round(f.rejection.p95Ms, 1)} ms, over the ${round(allowed, 1)} ms allowed `
-      + `(twice the normal p50 of ${round(base, 2)} ms, and at least ${FAST_REJECTION_FLOOR_MS} ms), while calls let through took p95 ${round(f.rejection.acceptedP95Ms, 1)} ms`);
+      + `(twice the normal p50 of ${round(base, 2)} ms, and at least ${FAST_REJECTION_MIN_MS} ms), while calls let through took p95 ${round(f.rejection.acceptedP95Ms, 1)} ms`);
   }
   if (f.recoverySeconds === null) {
     const hint = f.rejection.retryHint;

@@ -8,6 +8,7 @@ import type { Sampler } from '../sampling/tree.js';
 import type { Exit } from '../server/process.js';
 import { Histogram } from './latency.js';
 import { classify, countError, describeError } from '../transport/outcome.js';
+import { countRefusal, limiterRefusal, type Refusals } from '../transport/throttled.js';
 import { meterTester, percent } from './testerload.js';
 import type { ErrorCounts, HandleCounts, LatencySummary, StopReason, TesterLoad } from '../results.js';
 
@@ -74,6 +75,8 @@ export interface HammerResult {
   latency: LatencySummary;
   errors: ErrorCounts;
   errorCount: number;
+  /** The errors a rate limiter gave, with the first of each form. */
+  refusals: Refusals;
   samples: Sample[];
   floors: Floor[];
   stopReason: StopReason;
@@ -102,6 +105,7 @@ interface Run {
   answers: number;
   hist: Histogram;
   errors: ErrorCounts;
+  refusals: Refusals;
   /** Closed at a block boundary: no request is sent until the floor has been taken. */
   gateClosed: boolean;
   /** Requests sent and not yet recorded. */
@@ -147,6 +151,7 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
     latency: run.hist.summary(),
     errors: run.errors,
     errorCount: run.errorCount,
+    refusals: run.refusals,
     samples: memory.samples,
     floors: memory.floors,
     stopReason: run.stopReason ?? 'requests',
@@ -168,7 +173,7 @@ function newRun(o: HammerOptions, clock: () => number): Run {
       stopped();
     },
     whenStopped: new Promise<void>((r) => { stopped = r; }),
-    issued: 0, done: 0, ok: 0, errorCount: 0, answers: 0, hist: new Histogram(), errors: {},
+    issued: 0, done: 0, ok: 0, errorCount: 0, answers: 0, hist: new Histogram(), errors: {}, refusals: {},
     gateClosed: false, active: 0, nextBlockAt: Infinity, blockFull: null, drained: null, allSettled: null,
   };
   run.start = run.now();
@@ -204,6 +209,8 @@ function requestPump(o: HammerOptions, run: Run): () => void {
     }
     run.errorCount++;
     countError(run.errors, cls, describeError(outcome));
+    const refusal = limiterRefusal(outcome);
+    if (refusal) countRefusal(run.refusals, refusal);
   };
   const fill = () => {
     while (run.active < o.concurrency && !run.gateClosed && budgetLeft()) {

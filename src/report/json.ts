@@ -9,9 +9,9 @@ import { redact } from './redact.js';
 export function checkResultsFolder(dir: string): void {
   try {
     mkdirSync(dir, { recursive: true });
-    const probe = join(dir, `.mcp-hammer-${process.pid}.tmp`);
-    closeSync(openSync(probe, 'w'));
-    unlinkSync(probe);
+    const trial = join(dir, `.mcp-hammer-${process.pid}.tmp`);
+    closeSync(openSync(trial, 'w'));
+    unlinkSync(trial);
   } catch (err) {
     throw new CannotRun(`cannot write results to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; choose another folder with --out`);
   }

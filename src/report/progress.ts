@@ -6,13 +6,8 @@ import type { Results, StepSummary } from '../results.js';
 import { count as n, formatDuration, formatRate, wholeMB as mb } from '../format.js';
 import { callName } from '../requests/build.js';
 
-export interface ProgressLine {
-  update(p: Progress): void;
-  done(): void;
-}
-
 /** Live progress: one rewritten line on a terminal, a line every ~10% elsewhere. */
-export function progressPrinter(stream: NodeJS.WriteStream, label: string): ProgressLine {
+export function progressPrinter(stream: NodeJS.WriteStream, label: string): { update(p: Progress): void; done(): void } {
   const tty = Boolean(stream.isTTY);
   let lastTenth = -1;
   let lastRequests = 0;

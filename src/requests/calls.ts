@@ -34,7 +34,7 @@ export interface LoadRules {
    * specification asks servers to rate-limit tool calls, and reads let through would look like a high limit.
    */
   toolsFirst?: boolean;
-  /** Keep calls that fail their trial (the cache test's probe judges them), learning arguments all the same. */
+  /** Keep calls that fail their trial (the cache test's trial floods judge them), learning arguments all the same. */
   keepFailing?: boolean;
 }
 
@@ -124,7 +124,7 @@ function parseArgsJson(text: string): Record<string, unknown> {
 export async function preflight(conn: Connection, calls: Call[], offered: Offered, slowMs: number, keepFailing: boolean)
   : Promise<{ calls: Call[]; notices: string[] }> {
   const learnable = calls.some((c) => slotsOf(c).length > 0);
-  // One call that can learn nothing would only be tried to be kept anyway; the cache test's probe tries its own.
+  // One call that can learn nothing would only be tried to be kept anyway; the cache test tries its own floods.
   if (!learnable && (calls.length < 2 || keepFailing)) return { calls, notices: [] };
   const offers = newOffers();
   for (const uri of offered.uris) addOffer(offers, { value: uri, kind: 'uri', from: 'resources/list' });

@@ -1,13 +1,12 @@
 // The server ready for load: started and connected over its stdio, or reached over HTTP (remote.ts), its
 // era negotiated (negotiate.ts) and its handshake done. Ready means the server has answered, not that some
 // time has passed. On any failure the started tree is ended before the error is thrown.
-import { CannotRun, Interrupted } from '../errors.js';
+import { CannotRun, exitedBeforeHandshake, Interrupted } from '../errors.js';
 import { connectStdio } from '../transport/stdio.js';
 import type { ServerInfo } from '../transport/handshake.js';
 import { modernSdk } from '../transport/era.js';
 import type { Connection } from '../transport/connection.js';
 import { endServer, rememberTree, running, startServer, type ServerProcess, type SpawnOptions } from './process.js';
-import { describeExit } from '../format.js';
 import { negotiateStdio } from './negotiate.js';
 import { openRemote, type RemoteDescription, type RemoteOptions } from './remote.js';
 
@@ -71,8 +70,7 @@ export async function openTarget(command: string, args: string[], o: OpenOptions
     const exit = await Promise.race([server.exited, new Promise<undefined>((r) => setTimeout(r, 500))]);
     await endServer(server);
     if (exit && !(err instanceof Interrupted)) {
-      const tail = server.stderrTail().slice(-3).join(' | ');
-      throw new CannotRun(`the server exited before the MCP handshake finished (${describeExit(exit)})${tail ? `: ${tail}` : ''}`);
+      throw exitedBeforeHandshake(exit, server.stderrTail());
     }
     throw err;
   } finally {

@@ -4,7 +4,7 @@
 // What is measured is a process tree, as for stdio; a server mcp-hammer did not start is never signalled.
 import { connect } from 'node:net';
 import { validateHeaderName, validateHeaderValue } from 'node:http';
-import { CannotRun, Interrupted } from '../errors.js';
+import { CannotRun, exitedBeforeHandshake, Interrupted } from '../errors.js';
 import type { HttpConnection } from '../transport/http.js';
 import { connectStreamable } from '../transport/streamable.js';
 import { connectStateless } from '../transport/stateless.js';
@@ -13,7 +13,6 @@ import type { ServerInfo } from '../transport/handshake.js';
 import { envelope } from '../transport/era.js';
 import { negotiateHttp } from './negotiate.js';
 import { noServer, rememberTree, running, startServer, watchedServer, type ServerProcess } from './process.js';
-import { describeExit } from '../format.js';
 
 export interface RemoteOptions {
   url: string;
@@ -131,8 +130,7 @@ export async function openRemote(command: string, args: string[], o: RemoteOptio
         }, { protocol: o.protocol, sse: o.sse });
       })(),
       server.exited.then((e) => {
-        const tail = server.stderrTail().slice(-3).join(' | ');
-        throw new CannotRun(`the server exited before the MCP handshake finished (${describeExit(e)})${tail ? `: ${tail}` : ''}`);
+        throw exitedBeforeHandshake(e, server.stderrTail());
       }),
       new Promise<never>((_, reject) => {
         onAbort = () => reject(new Interrupted('interrupted while starting the server'));

@@ -14,12 +14,13 @@ import { heapBaselineDue, type HeapWatch } from '../heap/watch.js';
 import { cacheTrend, cacheVerdict, lookAtCache, notReached, type CacheTrend } from '../judge/cache.js';
 import { memoryTrend } from '../judge/trend.js';
 import { lookAt } from '../judge/stopping.js';
-import { heapCacheTrend } from '../judge/signal.js';
+import { heapCacheTrend } from '../judge/evidence.js';
 import { loadPlan } from '../report/progress.js';
 import { round } from '../format.js';
 import type { CacheResults } from '../results.js';
-import type { Options, RunContext } from '../options.js';
-import { SIGNAL, trendFields } from './fill.js';
+import type { Options } from '../options.js';
+import type { RunContext } from './context.js';
+import { PROCESS_EVIDENCE, trendFields } from './fill.js';
 import { blockTiming, leakTarget, memoryBudgets, runLength } from './length.js';
 import { looker, pointsOf, withHandleLook } from './look.js';
 import { handleCounter } from './handles.js';
@@ -39,7 +40,7 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
     ctx.announce(results, loadPlan(opts, results));
     const { control, flood } = await load(opts, ctx, target, floods, firstKey, heap);
     const run = flood ?? control;
-    // The probe goes on flooding: request i of the whole load is key i - control.requests of the flood.
+    // The trace goes on flooding: request i of the whole load is key i - control.requests of the flood.
     const callFor = (i: number) => floods[(i - control.requests) % floods.length].unique(firstKey + i - control.requests);
     const heapResults = await heapAfterLoad(heap, ctx, run.stopReason, { ...opts, target, callFor, requests: run.requests + (flood ? control.requests : 0), signal: ctx.signal });
     // Per new key rather than per request: the control phase's requests since the baseline added none.
@@ -63,13 +64,13 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
 
 /** The tools and properties to flood, checked against the server; the first counter the flood may use. */
 async function chooseFloods(opts: Options, target: Target, results: CacheResults, signal: AbortSignal): Promise<{ floods: Flood[]; firstKey: number }> {
-  // Arguments learnt from the server where generated ones fail; a call failing anyway is left to the probe.
+  // Arguments learnt from the server where generated ones fail; a call failing anyway is left to the trial floods.
   const calls = await chooseLoad(target, opts, results.warnings, { keepFailing: true });
   const plan = planFlood(calls, opts.vary);
   results.warnings.push(...plan.notices);
   // Counter 0 spells the control phase's own values for some schemas (a date-time, a pattern): skip it.
   let counter = 1;
-  const floods = await probe(target.conn, plan.floods, () => counter++, results.warnings, signal);
+  const floods = await tryFloods(target.conn, plan.floods, () => counter++, results.warnings, signal);
   results.calls = floods.map((f) => ({ ...callRecord(f.control), varied: f.varied }));
   results.varied = [...new Set(floods.flatMap((f) => f.varied))];
   return { floods, firstKey: counter };
@@ -148,7 +149,7 @@ const PROBES = 3;
  * property at a time, and left out if it refuses every one. A timeout or a closed connection ends the
  * probing; the load that follows judges it.
  */
-async function probe(conn: Connection, floods: Flood[], next: () => number, warnings: string[], signal: AbortSignal): Promise<Flood[]> {
+async function tryFloods(conn: Connection, floods: Flood[], next: () => number, warnings: string[], signal: AbortSignal): Promise<Flood[]> {
   const kept: Flood[] = [];
   const refusals: string[] = [];
   const tryFlood = async (f: Flood): Promise<{ accepted: boolean; error?: string } | null> => {
@@ -206,7 +207,7 @@ function fillCache(results: CacheResults, control: HammerResult, flood: HammerRe
   const lastFloor = floodFloors.at(-1) ?? control.floors.at(-1);
   const f = trend?.flood;
   results.memory = {
-    signal: SIGNAL,
+    evidence: PROCESS_EVIDENCE,
     baseline: trend?.before ?? control.floors.at(-1)?.bytes ?? 0,
     end: lastFloor?.bytes ?? samples.at(-1)?.[2] ?? 0,
     baselineRss: control.floors.at(-1)?.rss ?? 0,

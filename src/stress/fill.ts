@@ -3,15 +3,15 @@
 // and the verdict itself, written in one place.
 import type { HammerResult } from '../load/closedloop.js';
 import { testerWarnings } from '../load/testerload.js';
-import { throttlingIn, throttlingWarning } from '../transport/throttled.js';
+import { throttlingOf, throttlingWarning } from '../transport/throttled.js';
 import type { Judged, RunFacts } from '../judge/run.js';
 import type { Trend } from '../judge/trend.js';
 import type { Target } from '../server/open.js';
 import type { MemorySection, Results } from '../results.js';
 import { round } from '../format.js';
 
-/** The process memory signal, as the results name it. */
-export const SIGNAL = 'Pss_Anon of the process tree (anonymous memory, shared pages divided among sharers)';
+/** The process memory evidence, as the results name it. */
+export const PROCESS_EVIDENCE = 'Pss_Anon of the process tree (anonymous memory, shared pages divided among sharers)';
 
 /** Who the server is and how it was spoken to (the revision and its era), and what the negotiation noticed. */
 export function describeTarget(results: Results, target: Target): void {
@@ -28,7 +28,7 @@ export function fillRun(results: Results, run: HammerResult, target: Target): vo
   results.latencyMs = run.latency;
   results.errors = run.errors;
   if (results.test !== 'ratelimit') {
-    const throttling = throttlingIn(run.errors, run.requests);
+    const throttling = throttlingOf(run.refusals, run.requests);
     if (throttling) results.throttling = throttling;
   }
   results.tester = run.tester;

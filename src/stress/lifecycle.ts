@@ -6,10 +6,11 @@ import type { Floor, HammerResult } from '../load/closedloop.js';
 import { finished } from '../load/closedloop.js';
 import { endServer } from '../server/process.js';
 import { openTarget, type Target } from '../server/open.js';
-import { heapWatch, type HeapWatch, type ProbeOptions } from '../heap/watch.js';
+import { heapWatch, type HeapWatch, type TraceOptions } from '../heap/watch.js';
 import { conclude, type Rule } from '../judge/pipeline.js';
 import type { CacheResults, HeapResults, MemoryResults, StopReason } from '../results.js';
-import type { Options, RunContext } from '../options.js';
+import type { Options } from '../options.js';
+import type { RunContext } from './context.js';
 import { assign, describeTarget, fillRun, runFacts } from './fill.js';
 import { fillHandles } from './handles.js';
 import { runLength } from './length.js';
@@ -64,12 +65,12 @@ export async function runWithServer<T>(opts: Options, ctx: RunContext, results: 
 }
 
 /**
- * With --heap, after the load: the probe and the end snapshot if the load finished, else what was measured
+ * With --heap, after the load: the trace and the end snapshot if the load finished, else what was measured
  * so far and why it stops there. Undefined without --heap.
  */
-export async function heapAfterLoad(heap: HeapWatch | null, ctx: RunContext, stopReason: StopReason, probe: ProbeOptions): Promise<HeapResults | null | undefined> {
+export async function heapAfterLoad(heap: HeapWatch | null, ctx: RunContext, stopReason: StopReason, trace: TraceOptions): Promise<HeapResults | null | undefined> {
   if (!heap) return undefined;
   if (!finished(stopReason)) return heap.partial(`the run ended early (${stopReason}), so there was no end snapshot`);
-  if (heap.watching()) ctx.say('Heap: probing where allocations come from, then the end snapshot...');
-  return heap.finish(probe);
+  if (heap.watching()) ctx.say('Heap: tracing where allocations come from, then the end snapshot...');
+  return heap.finish(trace);
 }

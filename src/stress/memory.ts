@@ -7,12 +7,13 @@ import { heapBaselineDue } from '../heap/watch.js';
 import { memoryTrend, type Budgets, type Trend } from '../judge/trend.js';
 import { lookAt, type LeakTarget } from '../judge/stopping.js';
 import { leakVerdict } from '../judge/leak.js';
-import { heapTrend } from '../judge/signal.js';
+import { heapTrend } from '../judge/evidence.js';
 import { loadPlan } from '../report/progress.js';
 import { round } from '../format.js';
 import type { MemoryResults } from '../results.js';
-import type { Options, RunContext } from '../options.js';
-import { SIGNAL, trendFields } from './fill.js';
+import type { Options } from '../options.js';
+import type { RunContext } from './context.js';
+import { PROCESS_EVIDENCE, trendFields } from './fill.js';
 import { blockTiming, leakTarget, memoryBudgets, runLength } from './length.js';
 import { looker, pointsOf, withHandleLook } from './look.js';
 import { handleCounter } from './handles.js';
@@ -70,7 +71,7 @@ function fillMemory(results: MemoryResults, run: HammerResult, trend: Trend): vo
   const lastFloor = run.floors.at(-1);
   const lastSample = run.samples.at(-1);
   results.memory = {
-    signal: SIGNAL,
+    evidence: PROCESS_EVIDENCE,
     baseline: trend.baseline,
     end: lastFloor ? trend.end : lastSample?.[2] ?? trend.end,
     baselineRss: first?.rss ?? 0,

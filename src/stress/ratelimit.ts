@@ -13,7 +13,8 @@ import { formatRate, round } from '../format.js';
 import { ratePlan, stepLine } from '../report/progress.js';
 import type { RateFindings, RateResults, StepPhase, StepSummary } from '../results.js';
 import { CannotRun } from '../errors.js';
-import type { Options, RunContext } from '../options.js';
+import type { Options } from '../options.js';
+import type { RunContext } from './context.js';
 import { describeTarget, fillRun } from './fill.js';
 
 /** The baseline's rate, and the first rung of the ladder. */
@@ -46,7 +47,7 @@ export async function ratelimitTest(opts: Options, ctx: RunContext, results: Rat
     const completed = tally.answered + (tally.errors.timeout?.count ?? 0) + (tally.errors.transport?.count ?? 0);
     const run: HammerResult = {
       requests: completed, ok: tally.ok, durationSeconds: elapsed, requestsPerSecond: elapsed > 0 ? completed / elapsed : 0,
-      latency: tally.latency.summary(), errors: tally.errors, errorCount: completed - tally.ok - tally.throttled,
+      latency: tally.latency.summary(), errors: tally.errors, errorCount: completed - tally.ok - tally.throttled, refusals: {},
       samples: [], floors: [], stopReason: ctx.signal.aborted ? 'interrupted' : exit ? 'exited' : 'decided', exit,
       tester: meter.finish(elapsed),
     };

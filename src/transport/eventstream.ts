@@ -1,5 +1,5 @@
 // A text/event-stream (server-sent events) reader: text in, whole events out. Used for Streamable HTTP
-// answers sent as an event stream and for the long-lived stream of the legacy HTTP+SSE transport.
+// answers sent as an event stream and for the long-lived stream of the HTTP+SSE transport of 2024-11-05.
 // Only what MCP uses is kept: the event name and its data; ids and retry hints are read past.
 
 export interface ServerEvent {

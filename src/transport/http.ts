@@ -1,6 +1,6 @@
 // JSON-RPC to an MCP server over HTTP, behind the same Connection as stdio, so that the load loop and the
 // handshake do not know the difference. This file holds the connection and its sessions as they come and
-// go, for Streamable HTTP (streamable.ts) and legacy HTTP+SSE (sse.ts) alike; post.ts sends the messages
+// go, for Streamable HTTP (streamable.ts) and HTTP+SSE (2024-11-05) (sse.ts) alike; post.ts sends the messages
 // and reads their answers. Each transport brings its own way of opening, answering and ending a session
 // (a Flavour).
 // Written on node:http with one keep-alive Agent rather than the SDK's client, which costs ~7x the CPU per

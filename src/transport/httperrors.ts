@@ -35,14 +35,14 @@ export function networkProblem(url: URL, err: NodeJS.ErrnoException): string {
 export function statusProblem(url: URL, status: number, text: string, o: { sse: boolean; method: string; headerNames: string[] }): string {
   const got = `${status} ${STATUS_CODES[status] ?? ''}`.trim();
   if (status === 404) {
-    return `the server answered ${got} for ${where(url)}: is the MCP endpoint path right (often /mcp${o.sse ? ', or /sse for HTTP+SSE' : '; /sse with --sse for a legacy HTTP+SSE server'})?`;
+    return `the server answered ${got} for ${where(url)}: is the MCP endpoint path right (often /mcp${o.sse ? ', or /sse for HTTP+SSE' : '; /sse with --sse for an HTTP+SSE (2024-11-05) server'})?`;
   }
   if (status === 401 || status === 403) {
     const names = o.headerNames.length ? `check the header${o.headerNames.length > 1 ? 's' : ''} given with -H (${o.headerNames.join(', ')})` : `give credentials with -H, e.g. -H 'Authorization: Bearer <token>'`;
     return `the server refused access (${got}) at ${where(url)}: ${names}`;
   }
   if (status === 405 && o.method === 'POST') {
-    return `the server does not accept POST at ${where(url)} (${got}): for a legacy HTTP+SSE server add --sse and give its SSE endpoint`;
+    return `the server does not accept POST at ${where(url)} (${got}): for an HTTP+SSE (2024-11-05) server add --sse and give its SSE endpoint`;
   }
   if (o.method === 'GET' && status >= 400 && status < 500) {
     return `the server would not open an event stream at ${where(url)} (${got}${text ? `: ${text}` : ''}): is it an HTTP+SSE endpoint (often /sse)? for a Streamable HTTP server drop --sse`;

@@ -1,4 +1,4 @@
-// Legacy HTTP+SSE (--sse): a GET opens an event stream whose `endpoint` event says where to POST; POSTs
+// HTTP+SSE (2024-11-05) (--sse): a GET opens an event stream whose `endpoint` event says where to POST; POSTs
 // are accepted (202) and their answers arrive on the stream. Closing the stream ends the session.
 import { CannotRun } from '../errors.js';
 import { eventReader } from './eventstream.js';

@@ -3,8 +3,8 @@
 // error in the implementation-defined server range -32000..-32099, or any JSON-RPC error whose message
 // speaks of limits; an isError tool result whose text does; a non-standard `error` object inside `result`
 // that does. Pure functions: an Outcome in, a description out.
-import type { Message, Outcome } from './connection.js';
-import type { ErrorClass, ErrorCounts, RetryHint, Throttle, Throttling } from '../results.js';
+import type { Outcome } from './connection.js';
+import type { RetryHint, Throttle, Throttling } from '../results.js';
 import { count, formatShare, formatWait } from '../format.js';
 
 // Whole words where a short word would match inside others ("generate", "unlimited"); "ratelimit" and
@@ -137,48 +137,33 @@ export function describeThrottle(t: { style: Throttle['style']; code?: number | 
   return `${label}${code} ${JSON.stringify(t.message)}`;
 }
 
+/** The refusals of a load, by style: how many, and the first of each (the evidence a report quotes). */
+export type Refusals = Partial<Record<Throttle['style'], { count: number; first: Throttle }>>;
+
 /**
- * Memory and cache runs: the calls a rate limiter refused, told from the error samples the load kept (the
- * closed loop counts errors by class and keeps a few descriptions; it does not look for throttling). A class
- * counts when all its samples are refusals whose words speak of limits (or HTTP 429): a bare -32000 is any
- * server error here. Null when none are.
+ * Memory and cache runs: an answer a rate limiter gave, or null. The load does not go looking for
+ * throttling, so only unmistakable refusals count: an HTTP 429, or an error whose words speak of limits
+ * (a bare -32000 is any server error here).
  */
-export function throttlingIn(errors: ErrorCounts, requests: number): Throttling | null {
-  let count = 0;
-  let largest: { count: number; throttle: Throttle } | undefined;
-  for (const cls of ['http', 'jsonrpc', 'isError', 'resultError'] as const) {
-    const e = errors[cls];
-    if (!e?.samples.length) continue;
-    const throttles = e.samples.map((sample) => fromSample(cls, sample));
-    if (!throttles.every((t) => t && (t.style === 'http' || speaksOfLimits(t.message)))) continue;
-    count += e.count;
-    if (!largest || e.count > largest.count) largest = { count: e.count, throttle: throttles[0]! };
-  }
-  if (!largest || requests <= 0) return null;
-  const { style, code, message, hint } = largest.throttle;
-  return { count, share: count / requests, style, ...(code !== undefined ? { code } : {}), message, ...(hint ? { retryHint: hint } : {}) };
+export function limiterRefusal(outcome: Outcome): Throttle | null {
+  const t = throttleOf(outcome);
+  return t && (t.style === 'http' || speaksOfLimits(t.message)) ? t : null;
 }
 
-/** An answer rebuilt from its description (transport/outcome.ts describeError), to read as a throttle. */
-function fromSample(cls: ErrorClass, sample: string): Throttle | null {
-  const answer = (message: Message, http?: { status: number; retryAfter?: string }): Outcome =>
-    ({ kind: 'answer', message, latencyMs: 0, ...(http ? { http } : {}) });
-  if (cls === 'http') {
-    const m = /^(?:HTTP (\d+) )?(.*?)(?: \(Retry-After: (.*)\))?$/s.exec(sample)!;
-    return throttleOf(answer({ error: { code: 0, message: m[2] } }, { status: Number(m[1] ?? 0), retryAfter: m[3] }));
-  }
-  if (cls === 'jsonrpc') {
-    const m = /^(-?\d+) (.*)$/s.exec(sample);
-    return throttleOf(answer({ error: { code: m ? Number(m[1]) : 0, message: m ? m[2] : sample } }));
-  }
-  if (cls === 'isError') return throttleOf(answer({ result: { isError: true, content: [{ type: 'text', text: sample }] } }));
-  let error: unknown = sample;
-  try {
-    error = JSON.parse(sample);
-  } catch {
-    // cut short at 200 characters: read as text
-  }
-  return throttleOf(answer({ result: { error } }));
+/** Count one refusal into the tally. */
+export function countRefusal(refusals: Refusals, t: Throttle): void {
+  const seen = refusals[t.style];
+  if (seen) seen.count++;
+  else refusals[t.style] = { count: 1, first: t };
+}
+
+/** The share of a run's requests a rate limiter refused, told by its most frequent form; null for none. */
+export function throttlingOf(refusals: Refusals, requests: number): Throttling | null {
+  const seen = Object.values(refusals);
+  if (!seen.length || requests <= 0) return null;
+  const count = seen.reduce((n, r) => n + r!.count, 0);
+  const { style, code, message, hint } = seen.reduce((a, b) => (b!.count > a!.count ? b : a))!.first;
+  return { count, share: count / requests, style, ...(code !== undefined ? { code } : {}), message, ...(hint ? { retryHint: hint } : {}) };
 }
 
 /** What a memory or cache run whose calls were mostly refused measured, and how to test past the limiter. */

@@ -69,7 +69,7 @@ test('heap: the cache test names a Map growing per unique key, counted in entrie
   assertFirst(run, 'Map', 'keepKey');
   const { growth, baseline, end } = run.results.heap;
   // The baseline is taken inside the control phase, whose repeated key adds no entry: one entry per key of
-  // the flood and the probe, keys and values not counted twice.
+  // the flood and the trace, keys and values not counted twice.
   assert.ok(baseline.requests < run.results.control.requests);
   const keys = end.requests - run.results.control.requests;
   assert.ok(growth[0].count <= keys + 1 && growth[0].count > keys * 0.9, `${growth[0].count} entries for ${keys} keys`);
@@ -90,7 +90,7 @@ test('heap: on a clean server nothing is listed above the noise floor, and the r
   assert.equal(run.code, 0, `${run.results.reasons.join('; ')}\n${run.stderr}`);
   assert.deepEqual(run.results.heap.growth, [], JSON.stringify(run.results.heap.growth));
   assert.match(run.stderr, /Growing since warm-up \(heap, after GC\): nothing above 256\.0 KB/);
-  assert.ok(run.results.heap.probeRequests > 0);
+  assert.ok(run.results.heap.traceRequests > 0);
 });
 
 test('heap: the cache test on a server that keeps nothing lists nothing, and passes', async () => {

@@ -1,5 +1,5 @@
 // Servers over HTTP end to end, judged: the CLI against SDK-built fixture servers on 127.0.0.1 (Streamable
-// HTTP and legacy HTTP+SSE, with and without session churn). Every fixture is ended by its pid. Churn runs
+// HTTP and HTTP+SSE (2024-11-05), with and without session churn). Every fixture is ended by its pid. Churn runs
 // open a session every 5 or 10 requests, so that a leak per session is large per request even on a slow machine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,7 +85,7 @@ test('http: FAIL for one long session in which the server keeps 4 KB per request
   assert.equal(run.results.sessions.opened, 1);
 });
 
-test('http: legacy HTTP+SSE with session churn, PASS, every stream closed', async () => {
+test('http: HTTP+SSE (2024-11-05) with session churn, PASS, every stream closed', async () => {
   const run = await httpMemory('sessions', ['--sse', '--requests-per-session', '50'], '/sse');
   assert.equal(run.code, 0, why(run));
   assert.equal(run.results.server.transport, 'sse');

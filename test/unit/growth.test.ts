@@ -1,5 +1,5 @@
 // The pieces of --heap alone: the snapshot reader on a real snapshot from a real Node process, the
-// dominator tree and growth on small graphs built by hand, the signal choice and the rendering.
+// dominator tree and growth on small graphs built by hand, the choice of evidence and the rendering.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -7,7 +7,7 @@ import { connectInspector } from '../../src/heap/inspector.js';
 import { snapshotParser, type Snapshot } from '../../src/heap/snapshot.js';
 import { heapGrowth, highestObjectId, place } from '../../src/heap/diff.js';
 import { dominatorTree } from '../../src/heap/graph.js';
-import { chooseSignal, heapTrend } from '../../src/judge/signal.js';
+import { chooseEvidence, heapTrend } from '../../src/judge/evidence.js';
 import { heapLines } from '../../src/report/heap.js';
 import { memoryTrend, type Trend } from '../../src/judge/trend.js';
 import type { HeapResults } from '../../src/results.js';
@@ -136,17 +136,17 @@ const MB = 1024 * 1024;
 const flat = (): Trend => memoryTrend(Array.from({ length: 48 }, (_, i) => ({ requests: i * 1000, bytes: 100 * MB })));
 const rising = (): Trend => memoryTrend(Array.from({ length: 48 }, (_, i) => ({ requests: i * 1000, bytes: 100 * MB + i * 1000 * 8192 })));
 
-test('signals: either rising fails the run, and the results say which one decided', () => {
-  assert.equal(chooseSignal(flat(), null).decidedBy, 'process memory');
-  assert.equal(chooseSignal(flat(), flat()).decidedBy, 'both');
-  assert.equal(chooseSignal(rising(), rising()).decidedBy, 'both');
-  assert.equal(chooseSignal(rising(), flat()).decidedBy, 'process memory');
-  const heapOnly = chooseSignal(flat(), rising());
+test('evidence: either rising fails the run, and the results say which one decided', () => {
+  assert.equal(chooseEvidence(flat(), null).decidedBy, 'process memory');
+  assert.equal(chooseEvidence(flat(), flat()).decidedBy, 'both');
+  assert.equal(chooseEvidence(rising(), rising()).decidedBy, 'both');
+  assert.equal(chooseEvidence(rising(), flat()).decidedBy, 'process memory');
+  const heapOnly = chooseEvidence(flat(), rising());
   assert.equal(heapOnly.decidedBy, 'heap after GC');
   assert.equal(heapOnly.trend.shape, 'rising');
 });
 
-test('signals: a steady climb of the heap after GC is a leak without the saw-tooth falls process memory needs', () => {
+test('evidence: a steady climb of the heap after GC is a leak without the saw-tooth falls process memory needs', () => {
   // 1 KB per request over 43,500 requests, no fall anywhere: read as process memory, it could be the rising
   // stretch of one long saw-tooth (44 MB, under what one can be); read after forced GCs, it cannot.
   const series: [number, number][] = Array.from({ length: 30 }, (_, i) => [i * 1500, 12 * MB + i * 1500 * 1024]);
@@ -159,7 +159,7 @@ test('signals: a steady climb of the heap after GC is a leak without the saw-too
 
 test('report: the --heap lines under the verdict, from saved results', () => {
   const heap: HeapResults = {
-    pid: 42, signal: '', series: [], probeRequests: 500, minBytes: 256 * 1024, seconds: { snapshots: 1, gc: 1, probe: 1 },
+    pid: 42, evidence: '', series: [], traceRequests: 500, minBytes: 256 * 1024, seconds: { snapshots: 1, gc: 1, trace: 1 },
     baseline: { requests: 1000, bytes: 12 * MB }, end: { requests: 11000, bytes: 74 * MB },
     growth: [
       { name: 'Array', bytes: 61.9 * MB, count: 10000, perRequest: 6490, location: 'planted.mjs:57', function: 'handler', retainedBy: 'kept[9999]' },

@@ -1,5 +1,5 @@
 // The HTTP transports without a verdict: the connection to SDK-built fixture servers on 127.0.0.1
-// (Streamable HTTP with event-stream or JSON answers, legacy HTTP+SSE), sessions opened, ended and
+// (Streamable HTTP with event-stream or JSON answers, HTTP+SSE (2024-11-05)), sessions opened, ended and
 // replaced, a 429 as an answer, and the one sentence a user gets for each mistake. Every fixture is ended
 // by its pid.
 import { test } from 'node:test';
@@ -66,7 +66,7 @@ test('http: a started command that never listens, or exits, is ended and explain
   assert.match(early.stderr, /exited before the MCP handshake finished \(exit code 4\)/);
 });
 
-for (const [name, settings, sse] of [['event-stream answers', [], false], ['JSON answers', ['json'], false], ['legacy HTTP+SSE', [], true]] as const) {
+for (const [name, settings, sse] of [['event-stream answers', [], false], ['JSON answers', ['json'], false], ['HTTP+SSE (2024-11-05)', [], true]] as const) {
   test(`http: session churn over ${name} opens and ends sessions, and the server frees them`, async () => {
     const server = await startFixture('sessions', ...settings);
     try {

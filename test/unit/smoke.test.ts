@@ -49,7 +49,7 @@ test('smoke: Streamable HTTP, 2026-07-28', async () => {
   assert.equal(run.results.sessions, undefined);
 });
 
-test('smoke: legacy HTTP+SSE', async () => {
+test('smoke: HTTP+SSE (2024-11-05)', async () => {
   const port = await freePort();
   const run = await smoke(['--url', `http://127.0.0.1:${port}/sse`, '--sse'],
     [process.execPath, fixture('http-server.js'), 'sessions', `port=${port}`]);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Message, Outcome } from '../../src/transport/connection.js';
-import { hintIn, parseWait, throttleOf, throttlingIn, throttlingWarning } from '../../src/transport/throttled.js';
+import { countRefusal, hintIn, limiterRefusal, parseWait, throttleOf, throttlingOf, throttlingWarning, type Refusals } from '../../src/transport/throttled.js';
 import { describeThrottle } from '../../src/report/text.js';
 
 const answer = (message: Message, http?: { status: number; retryAfter?: string }): Outcome =>
@@ -93,16 +93,29 @@ test('retry hint units: seconds unless the name or a unit beside it says millise
   assert.equal(hintIn({ limit: 100, window: 60000 }), undefined);
 });
 
-test('throttled share of a memory run, from the error samples the load kept', () => {
-  const resultError = JSON.stringify({ code: -32000, message: 'Rate limit exceeded', data: { limit: 100, window: 60000, retryAfter: 54 } });
-  const t = throttlingIn({ resultError: { count: 9996, samples: [resultError, resultError, resultError] } }, 10_000);
+test('throttled share of a memory run, from the refusals the load counted as they came', () => {
+  const tally = (outcomes: Outcome[]): Refusals => {
+    const refusals: Refusals = {};
+    for (const o of outcomes) {
+      const t = limiterRefusal(o);
+      if (t) countRefusal(refusals, t);
+    }
+    return refusals;
+  };
+  const resultError = answer({ result: { error: { code: -32000, message: 'Rate limit exceeded', data: { limit: 100, window: 60000, retryAfter: 54 } } } });
+  const t = throttlingOf(tally(Array(9996).fill(resultError)), 10_000);
   assert.deepEqual(t, { count: 9996, share: 0.9996, style: 'resultError', code: -32000, message: 'Rate limit exceeded',
     retryHint: { source: 'retryAfter', seconds: 54, field: 'result.error.data.retryAfter' } });
-  assert.equal(throttlingIn({ jsonrpc: { count: 5, samples: ['-32000 MCP error -32000: Rate limit exceeded'] } }, 10)?.style, 'jsonrpc');
-  assert.equal(throttlingIn({ isError: { count: 5, samples: ['rate limited, retry after 1s'] } }, 10)?.retryHint?.seconds, 1);
-  assert.equal(throttlingIn({ http: { count: 5, samples: ['HTTP 429 Too Many Requests (Retry-After: 2)'] } }, 10)?.retryHint?.seconds, 2);
-  // A bare server error is no refusal here, nor a class whose samples are not all refusals.
-  assert.equal(throttlingIn({ jsonrpc: { count: 5, samples: ['-32000 database unavailable'] } }, 10), null);
-  assert.equal(throttlingIn({ isError: { count: 5, samples: ['rate limited', 'file not found'] } }, 10), null);
+  assert.equal(throttlingOf(tally([answer({ error: { code: -32000, message: 'MCP error -32000: Rate limit exceeded' } })]), 10)?.style, 'jsonrpc');
+  assert.equal(throttlingOf(tally([text('rate limited, retry after 1s')]), 10)?.retryHint?.seconds, 1);
+  assert.equal(throttlingOf(tally([answer({ error: { code: 429, message: 'Too Many Requests' } }, { status: 429, retryAfter: '2' })]), 10)?.retryHint?.seconds, 2);
+  // A bare server error is no refusal here; refusals among other errors are counted one by one.
+  assert.equal(throttlingOf(tally([answer({ error: { code: -32000, message: 'database unavailable' } })]), 10), null);
+  const mixed = throttlingOf(tally([text('rate limited'),
+    text('file not found')]), 10);
+  assert.equal(mixed?.count, 1);
+  // The most frequent form is the one told.
+  const jsonrpc = answer({ error: { code: -32029, message: 'Too many requests' } });
+  assert.equal(throttlingOf(tally([resultError, jsonrpc, jsonrpc]), 10)?.style, 'jsonrpc');
   assert.match(throttlingWarning(t!, 10_000), /^the server's rate limiter refused 99\.96% of calls \(9,996 of 10,000: error in result -32000 "Rate limit exceeded", retry after 54 s\), so the run measured the refusal path.*raise the server's limit for the test/);
 });

@@ -1,15 +1,16 @@
-// Which memory signal decides the verdict when --heap adds a second one: the JavaScript heap after a
-// forced GC, read at every block boundary. Pure: trends in, a choice out.
+// Which evidence decides the verdict when --heap adds a second kind to the process memory: the JavaScript
+// heap after a forced GC, read at every block boundary. Pure: trends in, a choice out.
 //
 // The heap series (the JavaScript heap and the ArrayBuffers it keeps) has almost no noise (no garbage,
 // no allocator slack), so it shows a JavaScript leak sooner and more surely; but it cannot see memory
-// that native code or other processes of the tree keep, which the process memory does. So the run fails when either signal
+// that native code or other processes of the tree keep, which the process memory does. So the run fails when either
 // keeps rising, and the results say which one did.
 import { DEFAULT_BUDGETS, memoryTrend, type Budgets, type Point, type Trend } from './trend.js';
 import { cacheTrend, type CacheTrend } from './cache.js';
 import type { Judged } from './run.js';
 
-export type Signal = 'process memory' | 'heap after GC' | 'both';
+/** What decided a verdict: the process tree's memory, the JavaScript heap after forced GCs, or both. */
+export type EvidenceName = 'process memory' | 'heap after GC' | 'both';
 
 /**
  * The budgets for the heap after GC. Every point is read after a full collection, so there is no saw-tooth
@@ -35,7 +36,7 @@ export function heapCacheTrend(series: [number, number][], controlRequests: numb
   return flood.length ? cacheTrend(points(series.filter(([r]) => r <= controlRequests)), points(flood, controlRequests), HEAP_BUDGETS) : null;
 }
 
-export function chooseSignal(memory: Trend, heap: Trend | null): { trend: Trend; decidedBy: Signal } {
+export function chooseEvidence(memory: Trend, heap: Trend | null): { trend: Trend; decidedBy: EvidenceName } {
   if (!heap || heap.shape === 'too short' || memory.shape === 'too short') return { trend: memory, decidedBy: 'process memory' };
   const memoryRises = memory.shape === 'rising';
   const heapRises = heap.shape === 'rising';
@@ -45,10 +46,10 @@ export function chooseSignal(memory: Trend, heap: Trend | null): { trend: Trend;
 }
 
 /**
- * The verdict's first reason, told which signal showed the leak where the two disagree. exited: the
+ * The verdict's first reason, told which evidence showed the leak where the two disagree. exited: the
  * server exited, so a flat heap says nothing about where the growth was.
  */
-export function withSignal(judged: Judged, decidedBy: Signal, heap: Trend | null, exited: boolean): Judged {
+export function withEvidence(judged: Judged, decidedBy: EvidenceName, heap: Trend | null, exited: boolean): Judged {
   if (judged.verdict !== 'fail' || !judged.reasons.length) return judged;
   const [first, ...rest] = judged.reasons;
   if (decidedBy === 'heap after GC') {

@@ -1,4 +1,4 @@
-// After the run, with --heap: a short probe repeating the run's requests with allocation tracking on, and
+// After the run, with --heap: a short trace repeating the run's requests with allocation tracking on, and
 // the heap snapshots that show what was kept and where it was allocated. The costly parts stay out of the
 // measured run.
 import { hammer } from '../load/closedloop.js';
@@ -7,9 +7,9 @@ import type { Target } from '../server/open.js';
 import type { Inspector } from './inspector.js';
 import { snapshotParser, type Snapshot } from './snapshot.js';
 
-export interface ProbeOptions {
+export interface TraceOptions {
   target: Target;
-  /** The call for request number i of the whole run (the probe goes on from `requests`). */
+  /** The call for request number i of the whole run (the trace goes on from `requests`). */
   callFor: (i: number) => Call;
   requests: number;
   concurrency: number;
@@ -18,7 +18,7 @@ export interface ProbeOptions {
 }
 
 /** Enough requests for the allocation stacks of a leak every few dozen calls, bounded. */
-export function probeRequests(measured: number): number {
+export function traceRequests(measured: number): number {
   return Math.min(2000, Math.max(300, Math.round(measured / 20)));
 }
 
@@ -35,7 +35,7 @@ export async function takeSnapshot(inspector: Inspector): Promise<Snapshot> {
 }
 
 /**
- * Turn allocation tracking on, so that the probe's objects carry the stack that allocated them; returns
+ * Turn allocation tracking on, so that the trace's objects carry the stack that allocated them; returns
  * the first object id numbered after tracking began.
  */
 export async function trackAllocations(inspector: Inspector): Promise<number> {
@@ -43,7 +43,7 @@ export async function trackAllocations(inspector: Inspector): Promise<number> {
   // object has no snapshot id, and while tracking, the inspector numbers every live object after a
   // full GC every 50 ms: an object that compaction moves after that loses its stack. Most did
   // (measured: all but a few dozen of ~450 tracked arrays, in most runs). Without compaction
-  // nothing that survived a full GC moves again; the server is ended after the probe, so it may run
+  // nothing that survived a full GC moves again; the server is ended after the trace, so it may run
   // its last seconds so. The flag is set through the inspector console's require, as Node offers it.
   await inspector.send('Runtime.evaluate', { expression: "require('v8').setFlagsFromString('--no-compact')", includeCommandLineAPI: true });
   // Precise call counting drops optimised code and keeps V8 from optimising again while it is on,
@@ -60,8 +60,8 @@ export async function trackAllocations(inspector: Inspector): Promise<number> {
   return trackedSince;
 }
 
-/** The probe: the run's requests again, for a few seconds, with allocation tracking on. */
-export function probeLoad(o: ProbeOptions, maxRequests: number) {
+/** The trace: the run's requests again, for a few seconds, with allocation tracking on. */
+export function traceLoad(o: TraceOptions, maxRequests: number) {
   return hammer({
     conn: o.target.conn,
     callFor: (i) => o.callFor(o.requests + i),
