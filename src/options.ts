@@ -38,8 +38,9 @@ Options:
                            both sides speak, found with server/discover, else the 2025 initialize)
   --out <dir>              results folder (default: results)
   --json                   also print the results JSON on stdout
-  --heap                   Node.js servers: watch the JS heap through the inspector (loopback only) and
-                           name what grew, with the file and line that allocated it
+  --heap                   Node.js servers: name what grew, with the file and line that allocated it
+  --no-inspector           Node.js servers: judge the process memory alone, without the heap after forced
+                           GCs read through the inspector (loopback only; on by default: decides sooner)
   --vary <property>        cache: argument to make unique, repeatable (default: every string argument)
   --max-rate <n>           ratelimit: highest offered rate in requests/s
   --recovery-timeout <time> ratelimit: how long to wait for the limiter to let requests in again (default 2m)
@@ -86,8 +87,10 @@ export interface Options {
   /** The folder for the results file; none: no file (the library's default). */
   out?: string;
   json: boolean;
-  /** Watch the server's JavaScript heap through the Node.js inspector. */
+  /** --heap: name what grew in a Node.js server's heap (snapshots, allocation tracking). */
   heap: boolean;
+  /** Read a Node.js server's heap after forced GCs through its inspector, as evidence (--no-inspector: not). */
+  inspector: boolean;
   vary: string[];
   maxRate?: number;
   recoveryTimeoutMs: number;
@@ -153,6 +156,8 @@ export interface UserOptions {
   /** A folder to write the results file into (the command line's default: results). */
   out?: string;
   heap?: boolean;
+  /** Node.js servers started by mcp-hammer: read the heap after forced GCs through the inspector (default true). */
+  inspector?: boolean;
   vary?: string | string[];
   maxRate?: number | string;
   recoveryTimeout?: number | string;
@@ -189,6 +194,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
         out: { type: 'string', default: DEFAULTS.out },
         json: { type: 'boolean', default: false },
         heap: { type: 'boolean' },
+        'no-inspector': { type: 'boolean' },
         vary: { type: 'string', multiple: true },
         'max-rate': { type: 'string' },
         'recovery-timeout': { type: 'string' },
@@ -216,7 +222,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
     command: serverCommand.length ? serverCommand : undefined,
     tool: v.tool, args: v.args, resource: v.resource, prompt: v.prompt, requests: v.requests, duration: v.duration,
     maxDuration: v['max-duration'], leakSize: v['leak-size'], concurrency: v.concurrency, timeout: v.timeout,
-    startupTimeout: v['startup-timeout'], protocol: v.protocol, out: v.out, heap: v.heap, vary: v.vary, maxRate: v['max-rate'],
+    startupTimeout: v['startup-timeout'], protocol: v.protocol, out: v.out, heap: v.heap, inspector: v['no-inspector'] ? false : undefined, vary: v.vary, maxRate: v['max-rate'],
     recoveryTimeout: v['recovery-timeout'], url: v.url, sse: v.sse, header: v.header, requestsPerSession: v['requests-per-session'], pid: v.pid,
   };
   return { ...resolveOptions(test as TestName, user), json: v.json };
@@ -232,6 +238,7 @@ const text = (v: number | string | undefined, fallback: string): string => (v ==
 export function resolveOptions(test: TestName, o: UserOptions): Options {
   if (!TESTS.includes(test)) throw new CannotRun(`unknown test '${test}'; choose memory, cache or ratelimit`);
   if (o.heap && test === 'ratelimit') throw new CannotRun('--heap works with the memory and cache tests, not ratelimit');
+  if (o.heap && o.inspector === false) throw new CannotRun('--heap needs the inspector: drop --no-inspector');
   const count = (v: number | string | undefined, name: string) => (v === undefined ? undefined : parseCount(String(v), name));
   const durationMs = o.duration === undefined ? undefined : parseDuration(String(o.duration), 'duration');
   const command = o.command ?? [];
@@ -259,6 +266,7 @@ export function resolveOptions(test: TestName, o: UserOptions): Options {
     out: o.out,
     json: false,
     heap: o.heap ?? false,
+    inspector: o.inspector ?? true,
     vary: list(o.vary),
     maxRate: count(o.maxRate, 'max-rate'),
     recoveryTimeoutMs: parseDuration(text(o.recoveryTimeout, DEFAULTS['recovery-timeout']), 'recovery-timeout'),

@@ -51,7 +51,11 @@ export class Inspectors {
     this.line = (this.line + text).slice(-4096);
     const lines = this.line.split('\n');
     this.line = lines.pop() ?? '';
+    if (this.line.includes('Waiting for the debugger to disconnect')) this.close();
     for (const l of lines) {
+      // A Node.js process that exits (process.exit, an uncaught exception, even a SIGKILL it sends itself)
+      // with a debugger attached waits for it to go, forever: let it go, so that it exits as it would.
+      if (l.includes('Waiting for the debugger to disconnect')) this.close();
       const m = /Debugger listening on (ws:\/\/\S+)/.exec(l);
       if (!m) continue;
       const secret = m[1].slice(m[1].lastIndexOf('/') + 1);

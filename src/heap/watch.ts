@@ -1,16 +1,9 @@
-// --heap: watch the JavaScript heap of a Node.js server through its inspector, and name what grew.
-//
-// The inspectors of the tree's Node processes (inspectors.ts) are connected after the handshake; at the
-// first block boundary the one that serves the requests is kept. Then, at every block boundary (no request
-// in flight): a forced full GC and the heap after it (live.ts), a series far cleaner than the process's
-// memory. The GC comes at every boundary, never at some only: a forced GC also shrinks V8's young
-// generation, which then grows back by tens of MB over the next thousands of requests, and floors read
-// sometimes after one and sometimes not would climb like a leak. Inside the warm-up, one heap snapshot
-// marks which objects exist. After the run, a short trace repeats the requests with allocation tracking on
-// and a last snapshot shows every object that appeared since the baseline and survived (trace.ts).
+// --heap: name what grew in a Node.js server's heap. The live heap (live.ts) is measured after a forced GC
+// at every block boundary; on top of it, inside the warm-up, one heap snapshot marks which objects exist,
+// and after the run a short trace repeats the requests with allocation tracking on and a last snapshot
+// shows every object that appeared since the baseline and survived, where it was allocated (trace.ts).
 import type { Inspector } from './inspector.js';
-import { Inspectors, type Candidate, type SpawnHooks } from './inspectors.js';
-import { collectAndMeasure } from './live.js';
+import { collectAndMeasure, type LiveHeap } from './live.js';
 import { takeSnapshot, traceLoad, traceRequests, trackAllocations, type TraceOptions } from './trace.js';
 import { heapGrowth, highestObjectId } from './diff.js';
 import type { Snapshot } from './snapshot.js';
@@ -33,62 +26,46 @@ const FLOORS_AFTER_BASELINE = 6;
  */
 export const heapBaselineDue = (p: { fraction: number; seconds: number }): boolean => p.fraction >= 0.2 || p.seconds >= 6;
 
-export function heapWatch(env: NodeJS.ProcessEnv = process.env): HeapWatch {
-  return new HeapWatch(env);
-}
-
 export class HeapWatch {
-  private readonly inspectors = new Inspectors();
-  /** Given to openTarget: the inspector turned on, its address read from stderr and never quoted. */
-  readonly spawn: SpawnHooks;
-  private chosen: Candidate | null = null;
   /** The first object id after the baseline snapshot: objects above it are new. */
   private sinceId = 0;
+  private profiling = false;
   private gcMs = 0;
   private snapshotMs = 0;
   private readonly results: HeapResults = {
-    evidence: 'JavaScript heap and ArrayBuffers of the process serving the requests, after a forced full GC',
+    evidence: 'JavaScript heap of the process serving the requests, and the memory its objects hold outside it, after a forced full GC',
     series: [], traceRequests: 0, growth: [], minBytes: MIN_GROWTH_BYTES, seconds: { snapshots: 0, gc: 0, trace: 0 },
   };
 
-  constructor(env: NodeJS.ProcessEnv) {
-    this.spawn = this.inspectors.spawnHooks(env);
-  }
+  constructor(private readonly live: LiveHeap) {}
 
-  /** After the handshake. Warnings: no Node.js process to watch, or an inspector that publishes its address. */
-  async attach(): Promise<{ watching: boolean; warnings: string[] }> {
-    const warnings = await this.inspectors.attach();
-    if (!this.watching()) {
-      this.results.problem = 'no Node.js process in the server tree opened an inspector';
-      return { watching: false, warnings: ['--heap works on Node.js servers only, and no Node.js process of this server opened an inspector: the test runs without it'] };
-    }
-    return { watching: true, warnings };
+  /** After the handshake: the sentence for a server with no Node.js process to watch, or none. */
+  attached(): string | undefined {
+    if (this.watching()) return undefined;
+    this.results.problem = 'no Node.js process in the server tree opened an inspector';
+    return '--heap works on Node.js servers only, and no Node.js process of this server opened an inspector: the test runs without it';
   }
 
   /** A Node.js process of the tree is watched. */
   watching(): boolean {
-    return this.inspectors.candidates.length > 0;
+    return this.live.inspectors.candidates.length > 0;
   }
 
   /**
-   * At a block boundary, with no request in flight: the heap after a forced GC, and the baseline snapshot
-   * if `baseline` and it has not been taken yet. `requests` counts from the start of the load.
+   * At a block boundary, once the live heap has been measured (bytes, after a forced GC): the series, and
+   * the baseline snapshot if `baseline` and it has not been taken yet. `requests` counts from the start.
    */
-  async atFloor(p: { requests: number; baseline: boolean }): Promise<void> {
-    if (!this.watching() || this.results.problem) return;
+  async atFloor(p: { requests: number; baseline: boolean; bytes: number }): Promise<void> {
+    const serving = this.live.serving();
+    if (!serving || this.results.problem) return;
+    this.results.pid = serving.pid;
+    this.results.series.push([p.requests, p.bytes]);
+    if (this.sinceId || !p.baseline) return;
     try {
-      if (!this.chosen) {
-        this.chosen = await this.inspectors.choose();
-        this.results.pid = this.chosen.pid;
-        await this.chosen.inspector.send('HeapProfiler.enable');
-      }
-      const inspector = this.chosen.inspector;
-      const bytes = await this.heapAfterGc(inspector);
-      this.results.series.push([p.requests, bytes]);
-      if (!this.sinceId && p.baseline) {
-        this.sinceId = highestObjectId(await this.snapshot(inspector));
-        this.results.baseline = { requests: p.requests, bytes };
-      }
+      if (!this.profiling) await serving.inspector.send('HeapProfiler.enable');
+      this.profiling = true;
+      this.sinceId = highestObjectId(await this.snapshot(serving.inspector));
+      this.results.baseline = { requests: p.requests, bytes: p.bytes };
     } catch (err) {
       this.stop(`heap profiling stopped: ${(err as Error).message}`);
     }
@@ -99,7 +76,7 @@ export class HeapWatch {
    * a few floors since, or there is nothing to watch. A leak decided before then would have no growth list.
    */
   ready(): boolean {
-    if (!this.watching() || this.results.problem) return true;
+    if (!this.live.watching() || this.results.problem) return true;
     const { baseline, series } = this.results;
     return (baseline ? series.filter(([requests]) => requests > baseline.requests).length : 0) >= FLOORS_AFTER_BASELINE;
   }
@@ -107,13 +84,14 @@ export class HeapWatch {
   /** After a run that finished: the trace, the end snapshot and what grew. Null when not watching. */
   async finish(o: TraceOptions): Promise<HeapResults | null> {
     if (!this.watching()) return null;
-    if (!this.chosen || this.results.problem) return this.done();
+    const serving = this.live.serving();
+    if (!serving || this.results.problem) return this.done();
     const baseline = this.results.baseline;
     if (!this.sinceId || !baseline) {
       this.stop('the run ended before the heap baseline was taken');
       return this.done();
     }
-    const inspector = this.chosen.inspector;
+    const inspector = serving.inspector;
     try {
       const trackedSince = await trackAllocations(inspector);
       const t = performance.now();
@@ -144,15 +122,8 @@ export class HeapWatch {
     return this.done();
   }
 
-  /** Close every inspector connection (before the server is ended: Node waits for a debugger at exit). */
-  close(): void {
-    this.inspectors.close();
-    this.chosen = null;
-  }
-
   private stop(why: string): void {
     if (!this.results.problem) this.results.problem = why;
-    this.chosen = null;
   }
 
   private done(): HeapResults {

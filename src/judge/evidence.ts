@@ -8,6 +8,7 @@
 import { DEFAULT_BUDGETS, memoryTrend, type Budgets, type Point, type Trend } from './trend.js';
 import { cacheTrend, type CacheTrend } from './cache.js';
 import type { Judged } from './run.js';
+import { lookAt, type Decision, type LeakTarget } from './stopping.js';
 
 /** What decided a verdict: the process tree's memory, the JavaScript heap after forced GCs, or both. */
 export type EvidenceName = 'process memory' | 'heap after GC' | 'both';
@@ -20,29 +21,50 @@ export type EvidenceName = 'process memory' | 'heap after GC' | 'both';
  */
 export const HEAP_BUDGETS: Budgets = { ...DEFAULT_BUDGETS, minSignificantBytes: 2 * 1024 * 1024, sawTooth: false, hiddenBytes: 0 };
 
-const points = (series: [number, number][], from = 0): Point[] => series.map(([requests, bytes]) => ({ requests: requests - from, bytes }));
+/** The trend of the heap after GC, by the same rule as the process memory, with the heap's budgets. */
+export function heapTrend(points: Point[]): Trend {
+  return memoryTrend(points, HEAP_BUDGETS);
+}
 
-/** The trend of [requests, heap bytes after GC] points, by the same rule as the process memory. */
-export function heapTrend(series: [number, number][]): Trend {
-  return memoryTrend(points(series), HEAP_BUDGETS);
+/** The heap after GC of both cache phases judged by the cache rule, the flood's requests counted in keys. */
+export function heapCacheTrend(control: Point[], flood: Point[]): CacheTrend | null {
+  return flood.length ? cacheTrend(control, flood, HEAP_BUDGETS) : null;
+}
+
+/** The floors' live heap after GC as points, where it was measured. */
+export function heapPoints(floors: { requests: number; seconds: number; heap?: number }[]): Point[] {
+  return floors.flatMap((f) => (f.heap === undefined ? [] : [{ requests: f.requests, bytes: f.heap, seconds: f.seconds }]));
 }
 
 /**
- * The same series judged by the cache rule: its points up to the first new key are the control phase,
- * the rest the flood, counted in keys.
+ * The process memory's growth is explained when the heap after GC rules the leak out: it does not rise,
+ * and what it grew per request after its warm-up is within the leak size (V8's own heap settling, what the
+ * heap measured). Anything more is growth a PASS must not stand beside.
  */
-export function heapCacheTrend(series: [number, number][], controlRequests: number): CacheTrend | null {
-  const flood = series.filter(([r]) => r >= controlRequests);
-  return flood.length ? cacheTrend(points(series.filter(([r]) => r <= controlRequests)), points(flood, controlRequests), HEAP_BUDGETS) : null;
+function explained(process: Trend, target: LeakTarget): boolean {
+  return (process.shape === 'flat' || process.shape === 'levels off' || process.shape === 'unclear') && process.bytesPerRequest <= target.bytesPerRequest;
 }
 
-export function chooseEvidence(memory: Trend, heap: Trend | null): { trend: Trend; decidedBy: EvidenceName } {
-  if (!heap || heap.shape === 'too short' || memory.shape === 'too short') return { trend: memory, decidedBy: 'process memory' };
+/**
+ * The evidence that decides, and its trend. Either rising decides (both: the heap's cleaner numbers are
+ * quoted). Neither rising: the heap after GC decides when it rules out the leak size and the process
+ * memory's growth is explained; else the process memory, by its own rule.
+ */
+export function chooseEvidence(memory: Trend, heap: Trend | null, target: LeakTarget): { trend: Trend; decidedBy: EvidenceName } {
+  if (!heap || heap.shape === 'too short') return { trend: memory, decidedBy: 'process memory' };
   const memoryRises = memory.shape === 'rising';
   const heapRises = heap.shape === 'rising';
-  // Both rising: the heap's numbers are the cleaner ones to quote.
-  if (memoryRises === heapRises) return { trend: heapRises ? heap : memory, decidedBy: 'both' };
-  return memoryRises ? { trend: memory, decidedBy: 'process memory' } : { trend: heap, decidedBy: 'heap after GC' };
+  if (memoryRises && heapRises) return { trend: heap, decidedBy: 'both' };
+  if (memoryRises) return { trend: memory, decidedBy: 'process memory' };
+  if (heapRises) return { trend: heap, decidedBy: 'heap after GC' };
+  if (lookAt(heap, target) === 'pass' && explained(memory, target)) return { trend: heap, decidedBy: 'heap after GC' };
+  return { trend: memory, decidedBy: memory.shape === 'too short' ? 'heap after GC' : 'both' };
+}
+
+/** One look with both kinds of evidence: a leak in either is a FAIL; a PASS needs the chosen evidence to rule the leak out. */
+export function lookAtEvidence(memory: Trend, heap: Trend | null, target: LeakTarget): { decision: Decision; ruledOut: number } {
+  const { trend } = chooseEvidence(memory, heap, target);
+  return { decision: lookAt(trend, target), ruledOut: trend.ruledOutBytesPerRequest };
 }
 
 /**

@@ -7,6 +7,7 @@ import { chooseEvidence, withEvidence, type EvidenceName } from './evidence.js';
 import { judgeRun, type Judged, type RunFacts, type Verdict } from './run.js';
 import { withHandles, type HandlesJudged } from './handles.js';
 import type { Trend } from './trend.js';
+import type { LeakTarget } from './stopping.js';
 
 /** What a test judges a trend of type T by. */
 export interface Rule<T> {
@@ -14,6 +15,8 @@ export interface Rule<T> {
   main(trend: T): Trend;
   /** The test's own rule on the trend of the deciding evidence. */
   decide(trend: T): Verdict;
+  /** What a PASS must rule out, per request (per key). */
+  target: LeakTarget;
   /** What the rule says whatever the trend, given in place of "too short" (a cache never reached). */
   untrended?: Verdict | null;
 }
@@ -36,7 +39,7 @@ export interface Concluded<T> {
 export function conclude<T>(facts: RunFacts, trends: Trends<T>, rule: Rule<T>, handles: HandlesJudged | null, exited: boolean): Concluded<T> {
   const { process, heap } = trends;
   const heapMain = heap ? rule.main(heap) : null;
-  const chosen = process && heap !== undefined ? chooseEvidence(rule.main(process), heapMain) : null;
+  const chosen = process && heap !== undefined ? chooseEvidence(rule.main(process), heapMain, rule.target) : null;
   const deciding = chosen && heap && chosen.trend === heapMain ? heap : process;
   const judged = judgeRun(facts, deciding ? rule.main(deciding) : null, () => rule.decide(deciding!), rule.untrended ?? null);
   const told = chosen ? withEvidence(judged, chosen.decidedBy, heapMain, exited) : judged;

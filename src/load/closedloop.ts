@@ -23,6 +23,8 @@ export interface Floor {
   rss: number;
   /** The tree's handles at the floor, when HammerOptions.handles counts them. */
   handles?: HandleCounts;
+  /** The live heap after a forced GC at the floor, when atFloor measures it. */
+  heap?: number;
 }
 
 /** The load ran its course: it was not cut short by the user or the server. */
@@ -36,7 +38,8 @@ export interface HammerOptions {
   maxRequests?: number;
   maxSeconds?: number;
   timeoutMs: number;
-  blockMs: number;
+  /** The length of a block; a function when it changes as the run goes (the forced GCs' cost). */
+  blockMs: number | (() => number);
   /** Also end a block after this many requests (for runs bounded by count, whose length in time is unknown). */
   blockRequests?: number;
   sampleMs: number;
@@ -44,8 +47,11 @@ export interface HammerOptions {
   signal?: AbortSignal;
   serverExited: Promise<Exit>;
   onProgress?: (p: Progress) => void;
-  /** Called at each block boundary, with no request in flight, before the floor is read (--heap). */
-  atFloor?: (p: { requests: number; fraction: number; seconds: number }) => Promise<void>;
+  /**
+   * Called at each block boundary, with no request in flight, before the floor is read: the live heap after
+   * a forced GC, kept with the floor (undefined: not measured).
+   */
+  atFloor?: (p: { requests: number; fraction: number; seconds: number }) => Promise<number | undefined>;
   /**
    * Called after each floor with every floor so far: `stop` ends the run as decided; `note` is shown with
    * the progress (what the run has ruled out so far).
@@ -294,11 +300,11 @@ function memoryWatch(o: HammerOptions, run: Run) {
       o.onProgress?.(progress());
     },
     /** The block's floor: its lowest reading, the last taken now with nothing in flight; then the look. */
-    async floor() {
+    async floor(heap: number | undefined) {
       while (sampling) await new Promise((r) => setTimeout(r, 1));
       const s = await take();
       const handles = o.handles?.(pids) ?? undefined;
-      floors.push({ seconds: s[0], requests: s[1], bytes: Math.min(blockMin, s[2]), rss: s[3], ...(handles && { handles }) });
+      floors.push({ seconds: s[0], requests: s[1], bytes: Math.min(blockMin, s[2]), rss: s[3], ...(handles && { handles }), ...(heap !== undefined && { heap }) });
       blockMin = Infinity;
       const seen = o.look?.(floors);
       if (seen) note = seen.note;
@@ -315,7 +321,8 @@ async function blockBoundaries(o: HammerOptions, run: Run, memory: ReturnType<ty
   while (!run.stopReason) {
     const quota = new Promise<void>((r) => { run.blockFull = r; });
     run.nextBlockAt = o.blockRequests ? run.done + o.blockRequests : Infinity;
-    await Promise.race([new Promise((r) => setTimeout(r, o.blockMs)), quota, run.whenStopped]);
+    const blockMs = typeof o.blockMs === 'number' ? o.blockMs : o.blockMs();
+    await Promise.race([new Promise((r) => setTimeout(r, blockMs)), quota, run.whenStopped]);
     run.blockFull = null;
     if (run.stopReason) break;
     run.gateClosed = true;
@@ -325,15 +332,16 @@ async function blockBoundaries(o: HammerOptions, run: Run, memory: ReturnType<ty
       await Promise.race([quiet, run.whenStopped, new Promise((r) => setTimeout(r, Math.min(o.timeoutMs, 1000)))]);
       run.drained = null;
     }
+    let heap: number | undefined;
     if (!run.stopReason && o.atFloor) {
       const pausedAt = run.clock();
       run.pausing = true;
       const { fraction, seconds } = memory.progress();
-      await o.atFloor({ requests: run.done, fraction, seconds });
+      heap = await o.atFloor({ requests: run.done, fraction, seconds });
       run.pausing = false;
       run.paused += run.clock() - pausedAt;
     }
-    if (!run.stopReason) await memory.floor();
+    if (!run.stopReason) await memory.floor(heap);
     run.gateClosed = false;
     fill();
   }

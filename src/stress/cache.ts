@@ -10,21 +10,20 @@ import { finished, hammer, type Floor, type HammerResult } from '../load/closedl
 import { classify, describeError } from '../transport/outcome.js';
 import { treeSampler } from '../sampling/tree.js';
 import type { Target } from '../server/open.js';
-import { heapBaselineDue, type HeapWatch } from '../heap/watch.js';
-import { cacheTrend, cacheVerdict, lookAtCache, notReached, type CacheTrend } from '../judge/cache.js';
+import { heapBaselineDue } from '../heap/watch.js';
+import { cacheTrend, cacheVerdict, notReached, type CacheTrend } from '../judge/cache.js';
 import { memoryTrend } from '../judge/trend.js';
-import { lookAt } from '../judge/stopping.js';
-import { heapCacheTrend } from '../judge/evidence.js';
+import { heapCacheTrend, heapPoints, heapTrend, lookAtEvidence } from '../judge/evidence.js';
 import { loadPlan } from '../report/progress.js';
 import { round } from '../format.js';
 import type { CacheResults } from '../results.js';
 import type { Options } from '../options.js';
 import type { RunContext } from './context.js';
-import { PROCESS_EVIDENCE, trendFields } from './fill.js';
-import { blockTiming, leakTarget, memoryBudgets, runLength } from './length.js';
+import { heapAfterGc, PROCESS_EVIDENCE, trendFields } from './fill.js';
+import { blockTiming, leakTarget, memoryBudgets, perKey, runLength } from './length.js';
 import { looker, pointsOf, withHandleLook } from './look.js';
 import { handleCounter } from './handles.js';
-import { heapAfterLoad, runWithServer } from './lifecycle.js';
+import { floorHooks, heapAfterLoad, runWithServer, type Watchers } from './lifecycle.js';
 
 /**
  * The share of the run (time and requests) given to the control phase, the flood having the rest; in a run
@@ -35,10 +34,11 @@ const CONTROL_SHARE = 0.3;
 const MIN_CONTROL_MS = 10_000;
 
 export async function cacheTest(opts: Options, ctx: RunContext, results: CacheResults): Promise<void> {
-  await runWithServer<CacheTrend>(opts, ctx, results, async (target, heap) => {
+  await runWithServer<CacheTrend>(opts, ctx, results, async (target, watchers) => {
+    const { live, heap } = watchers;
     const { floods, firstKey } = await chooseFloods(opts, target, results, ctx.signal);
     ctx.announce(results, loadPlan(opts, results));
-    const { control, flood } = await load(opts, ctx, target, floods, firstKey, heap);
+    const { control, flood } = await load(opts, ctx, target, floods, firstKey, watchers);
     const run = flood ?? control;
     // The trace goes on flooding: request i of the whole load is key i - control.requests of the flood.
     const callFor = (i: number) => floods[(i - control.requests) % floods.length].unique(firstKey + i - control.requests);
@@ -55,9 +55,14 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
       floors: bothPhases(control, flood?.floors ?? []),
       heap: heapResults,
       trend,
-      heapTrend: (series) => (trend ? heapCacheTrend(series, control.requests) : null),
-      rule: { main: (t) => t.flood, decide: (t) => cacheVerdict(t, rejected, leakTarget(opts), ran), untrended: notReached(rejected) },
-      fill: (t) => fillCache(results, control, flood, t),
+      heapTrend: live ? (trend ? heapCacheTrend(heapPoints(control.floors), heapPoints(flood!.floors)) : null) : undefined,
+      rule: { main: (t) => t.flood, decide: (t) => cacheVerdict(t, rejected, leakTarget(opts), ran), untrended: notReached(rejected), target: perKey(opts) },
+      fill: (t, deciding) => {
+        fillCache(results, control, flood, t, deciding ?? t);
+        if (!live) return;
+        const points = heapPoints(bothPhases(control, flood?.floors ?? []));
+        results.memory!.heapAfterGc = heapAfterGc(live, points, heapTrend(points), live.blockMs(blockTiming(opts.durationSeconds).blockMs));
+      },
     };
   });
 }
@@ -77,7 +82,7 @@ async function chooseFloods(opts: Options, target: Target, results: CacheResults
 }
 
 /** The control phase, then (unless it ended the run) the flood, each with its share of time and requests. */
-async function load(opts: Options, ctx: RunContext, target: Target, floods: Flood[], firstKey: number, heap: HeapWatch | null)
+async function load(opts: Options, ctx: RunContext, target: Target, floods: Flood[], firstKey: number, watchers: Watchers)
   : Promise<{ control: HammerResult; flood?: HammerResult }> {
   const timing = blockTiming(opts.durationSeconds);
   const blockMs = timing.blockMs;
@@ -107,14 +112,14 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
     // a fast server leaking a descriptor per request would otherwise reach its descriptor limit inside
     // the shortest control phase, and the flood's look goes on from a FAIL already established.
     look: looker(length.open, (floors) => {
-      const trend = memoryTrend(pointsOf(floors), budgets);
-      const long = floors.length * blockMs >= MIN_CONTROL_MS;
-      const decision = withHandleLook(null, floors) ?? (long ? lookAt(trend, leak) : null);
-      return { decision, ruledOut: trend.ruledOutBytesPerRequest };
+      const seen = lookAtEvidence(memoryTrend(pointsOf(floors), budgets), watchers.live ? heapTrend(heapPoints(floors)) : null, leak);
+      const long = (floors.at(-1)?.seconds ?? 0) * 1000 >= MIN_CONTROL_MS;
+      const decision = withHandleLook(null, floors) ?? (long ? seen.decision : null);
+      return { decision, ruledOut: seen.ruledOut };
     }),
-    // With --heap, a forced GC at every block boundary of both phases, so that their floors compare; the
-    // baseline snapshot inside the control phase, whose repeated requests leave nothing new behind.
-    atFloor: heap ? (p) => heap.atFloor({ requests: p.requests, baseline: heapBaselineDue(p) }) : undefined,
+    // A forced GC at every block boundary of both phases, so that their floors compare; --heap's baseline
+    // snapshot inside the control phase, whose repeated requests leave nothing new behind.
+    ...floorHooks(watchers, blockMs, 0, heapBaselineDue),
   });
   controlProgress.done();
   if (!finished(control.stopReason)) return { control };
@@ -128,9 +133,11 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
     onProgress: floodProgress.update,
     look: looker(length.open, (floors) => {
       const flooded = cacheTrend(pointsOf(control.floors), pointsOf(floors), budgets);
-      return { decision: withHandleLook(lookAtCache(flooded, leak), bothPhases(control, floors)), ruledOut: flooded.flood.ruledOutBytesPerRequest };
+      const heapFlooded = watchers.live ? heapCacheTrend(heapPoints(control.floors), heapPoints(floors)) : null;
+      const seen = lookAtEvidence(flooded.flood, heapFlooded?.flood ?? null, perKey(opts));
+      return { decision: withHandleLook(seen.decision, bothPhases(control, floors)), ruledOut: seen.ruledOut };
     }, 'key'),
-    atFloor: heap ? (p) => heap.atFloor({ requests: control.requests + p.requests, baseline: true }) : undefined,
+    ...floorHooks(watchers, blockMs, control.requests, () => true),
   });
   floodProgress.done();
   return { control, flood };
@@ -197,7 +204,7 @@ async function tryFloods(conn: Connection, floods: Flood[], next: () => number, 
 }
 
 /** The memory test's fields, over the whole run, plus what the cache test adds. */
-function fillCache(results: CacheResults, control: HammerResult, flood: HammerResult | undefined, trend: CacheTrend | null): void {
+function fillCache(results: CacheResults, control: HammerResult, flood: HammerResult | undefined, trend: CacheTrend | null, deciding: CacheTrend | null): void {
   // One series over both phases: the flood's seconds and requests continue the control phase's.
   const samples = [
     ...control.samples,
@@ -219,7 +226,8 @@ function fillCache(results: CacheResults, control: HammerResult, flood: HammerRe
     floors: bothPhases(control, floodFloors).map((fl) => [fl.requests, fl.bytes, round(fl.seconds, 2)]),
   };
   results.uniqueKeys = flood?.requests ?? 0;
-  results.ruledOutBytesPerKey = f && Number.isFinite(f.ruledOutBytesPerRequest) ? Math.round(f.ruledOutBytesPerRequest) : null;
+  const d = deciding?.flood;
+  results.ruledOutBytesPerKey = d && Number.isFinite(d.ruledOutBytesPerRequest) ? Math.round(d.ruledOutBytesPerRequest) : null;
   results.bytesPerKey = round(trend?.bytesPerKey ?? 0, 1);
   results.levelsOffAt = trend?.levelsOffAt;
   results.plainLeak = trend?.plainLeak ?? false;

@@ -5,9 +5,11 @@ import type { HammerResult } from '../load/closedloop.js';
 import { testerWarnings } from '../load/testerload.js';
 import { throttlingOf, throttlingWarning } from '../transport/throttled.js';
 import type { Judged, RunFacts } from '../judge/run.js';
-import type { Trend } from '../judge/trend.js';
+import type { Point, Trend } from '../judge/trend.js';
+import { median } from '../judge/stats.js';
+import type { LiveHeap } from '../heap/live.js';
 import type { Target } from '../server/open.js';
-import type { MemorySection, Results } from '../results.js';
+import type { HeapAfterGc, MemorySection, Results } from '../results.js';
 import { round } from '../format.js';
 
 /** The process memory evidence, as the results name it. */
@@ -82,5 +84,25 @@ export function trendFields(trend: Trend | undefined): Pick<MemorySection,
     shape: trend?.shape ?? 'too short',
     noise: Math.round(trend?.noise ?? 0),
     detectableBytesPerRequest: trend && Number.isFinite(trend.detectableBytesPerRequest) ? Math.round(trend.detectableBytesPerRequest) : null,
+  };
+}
+
+/** The heap after GC section: the live heap's floors (offset: requests before them) and their trend. */
+export function heapAfterGc(live: LiveHeap, points: Point[], trend: Trend, blockMs: number): HeapAfterGc {
+  const first = points[trend.warmupBlocks - 1] ?? points[0];
+  return {
+    evidence: 'JavaScript heap of the process serving the requests, and the memory its objects hold outside it, after a forced full GC',
+    ...(live.serving() ? { pid: live.serving()!.pid } : {}),
+    floors: points.map((p) => [p.requests, p.bytes]),
+    baseline: Math.round(trend.baseline),
+    end: trend.end,
+    bytesPerRequest: round(trend.bytesPerRequest, 1),
+    shape: trend.shape,
+    noise: Math.round(trend.noise),
+    warmupRequests: first?.requests ?? 0,
+    ruledOutBytesPerRequest: Number.isFinite(trend.ruledOutBytesPerRequest) ? Math.round(trend.ruledOutBytesPerRequest) : null,
+    gcMs: { median: round(median(live.costs), 1), max: round(Math.max(0, ...live.costs), 1) },
+    blockMs,
+    ...(live.problem ? { problem: live.problem } : {}),
   };
 }

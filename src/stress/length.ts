@@ -26,6 +26,11 @@ export function leakTarget(opts: Options): LeakTarget {
   return { bytesPerRequest: opts.leakBytesPerRequest, ...(opts.requestsPerSession ? { bytesPerSession: 16 * 1024, requestsPerSession: opts.requestsPerSession } : {}) };
 }
 
+/** The cache test's target: --leak-size per new key. */
+export function perKey(opts: Options): LeakTarget {
+  return { bytesPerRequest: opts.leakBytesPerRequest };
+}
+
 /**
  * The process memory budgets of a run. With session churn, growth of 2 KB per session is never called
  * allocator drift, however many requests a session holds: the per-request floor comes down to match.

@@ -1,12 +1,14 @@
 // The life of a memory or cache run around the test's own load: the server started with its watchers (the
-// heap's inspector with --heap), ended on every path, and the run concluded the same way for both tests:
+// inspector of a Node.js server, for the heap after forced GCs and --heap), ended on every path, and the run
+// concluded the same way for both tests:
 // the results filled, the one verdict pipeline (judge/pipeline.ts) run on what was measured, the handle
 // counts judged, the verdict written. Each test gives its load and its rule; this does the rest once.
-import type { Floor, HammerResult } from '../load/closedloop.js';
+import type { Floor, HammerOptions, HammerResult } from '../load/closedloop.js';
 import { finished } from '../load/closedloop.js';
 import { endServer } from '../server/process.js';
 import { openTarget, type Target } from '../server/open.js';
-import { heapWatch, type HeapWatch, type TraceOptions } from '../heap/watch.js';
+import { HeapWatch, type TraceOptions } from '../heap/watch.js';
+import { LiveHeap } from '../heap/live.js';
 import { conclude, type Rule } from '../judge/pipeline.js';
 import type { CacheResults, HeapResults, MemoryResults, StopReason } from '../results.js';
 import type { Options } from '../options.js';
@@ -14,6 +16,12 @@ import type { RunContext } from './context.js';
 import { assign, describeTarget, fillRun, runFacts } from './fill.js';
 import { fillHandles } from './handles.js';
 import { runLength } from './length.js';
+
+/** What watches the server besides the process sampler: the live heap of a Node.js server, and --heap on top of it. */
+export interface Watchers {
+  live: LiveHeap | null;
+  heap: HeapWatch | null;
+}
 
 /** What a test's load measured, and how it is judged. T: the test's trend (a Trend, or the cache test's). */
 export interface Loaded<T> {
@@ -23,45 +31,65 @@ export interface Loaded<T> {
   floors: Floor[];
   /** What --heap measured; undefined without --heap. */
   heap?: HeapResults | null;
-  /** The trend of the process memory, and of the heap after GC from its series. */
+  /** The trend of the process memory, and of the heap after GC (undefined: the heap was not watched). */
   trend: T | null;
-  heapTrend(series: [number, number][]): T | null;
+  heapTrend?: T | null;
   rule: Rule<T>;
-  /** The test's own sections of the results. */
-  fill(trend: T | null): void;
+  /** The test's own sections of the results, given the trend of the process memory and the one that decided. */
+  fill(trend: T | null, deciding: T | null): void;
 }
-
-type Results = MemoryResults | CacheResults;
 
 /**
  * Start the server (with the inspector on for --heap), describe it, run the test's load, end the server
  * and conclude. The server is ended on every path, a failure of the load included.
  */
-export async function runWithServer<T>(opts: Options, ctx: RunContext, results: Results,
-  load: (target: Target, heap: HeapWatch | null) => Promise<Loaded<T>>): Promise<void> {
-  const heap = opts.heap ? heapWatch() : null;
-  const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal, ...heap?.spawn });
+export async function runWithServer<T>(opts: Options, ctx: RunContext, results: MemoryResults | CacheResults,
+  load: (target: Target, watchers: Watchers) => Promise<Loaded<T>>): Promise<void> {
+  // The inspector is turned on for a server mcp-hammer starts (its environment is mcp-hammer's to set).
+  const live = opts.inspector && (opts.command || !opts.url) ? new LiveHeap(process.env) : null;
+  const heap = opts.heap && live ? new HeapWatch(live) : null;
+  const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal, ...live?.spawn });
   try {
     describeTarget(results, target);
-    results.warnings.push(...(await heap?.attach())?.warnings ?? []);
-    const loaded = await load(target, heap);
-    heap?.close();
+    results.warnings.push(...(await live?.attach()) ?? []);
+    const notNode = heap?.attached();
+    if (notNode || (opts.heap && !heap)) results.warnings.push(notNode ?? '--heap works on Node.js servers that mcp-hammer starts: the test runs without it');
+    const loaded = await load(target, { live, heap });
+    live?.close();
     await endServer(target.server);
     results.stderrTail = target.server.stderrTail();
     fillRun(results, loaded.load, target);
-    loaded.fill(loaded.trend);
+    const handles = fillHandles(results, loaded.floors, target.server);
+    const { judged, decidedBy, deciding } = conclude(runFacts(loaded.load, results, opts.timeoutMs), { process: loaded.trend, heap: loaded.heapTrend },
+      loaded.rule, handles, Boolean(results.server.exit));
+    loaded.fill(loaded.trend, deciding);
     if (loaded.heap) results.heap = loaded.heap;
     results.stopReason = runLength(opts).open && loaded.load.stopReason === 'duration' ? 'cap' : loaded.load.stopReason;
-    const heapTrend = loaded.heap ? loaded.heapTrend(loaded.heap.series) : undefined;
-    const handles = fillHandles(results, loaded.floors, target.server);
-    const { judged, decidedBy } = conclude(runFacts(loaded.load, results, opts.timeoutMs), { process: loaded.trend, heap: heapTrend },
-      loaded.rule, handles, Boolean(results.server.exit));
-    if (loaded.heap && decidedBy && results.memory) results.memory.decidedBy = decidedBy;
+    if (decidedBy && results.memory) results.memory.decidedBy = decidedBy;
     assign(results, judged);
   } finally {
-    heap?.close();
+    live?.close();
     await endServer(target.server);
   }
+}
+
+/**
+ * The closed loop's hooks for the watchers: at every block boundary the live heap after a forced GC (and
+ * --heap's baseline snapshot when due), and blocks long enough for the forced GCs to stay a small part of
+ * the run. offset: the requests before this phase (the cache test's flood continues its control phase).
+ */
+export function floorHooks(w: Watchers, blockMs: number, offset: number, baselineDue: (p: { fraction: number; seconds: number }) => boolean)
+  : Pick<HammerOptions, 'atFloor' | 'blockMs'> {
+  const { live, heap } = w;
+  if (!live) return { blockMs };
+  return {
+    blockMs: () => live.blockMs(blockMs),
+    atFloor: async (p) => {
+      const bytes = await live.measure();
+      if (heap && bytes !== undefined) await heap.atFloor({ requests: offset + p.requests, baseline: baselineDue(p), bytes });
+      return bytes;
+    },
+  };
 }
 
 /**

@@ -5,22 +5,23 @@ import { hammer, type Floor, type HammerResult } from '../load/closedloop.js';
 import { treeSampler } from '../sampling/tree.js';
 import { heapBaselineDue } from '../heap/watch.js';
 import { memoryTrend, type Budgets, type Trend } from '../judge/trend.js';
-import { lookAt, type LeakTarget } from '../judge/stopping.js';
+import type { LeakTarget } from '../judge/stopping.js';
 import { leakVerdict } from '../judge/leak.js';
-import { heapTrend } from '../judge/evidence.js';
+import { heapPoints, heapTrend, lookAtEvidence } from '../judge/evidence.js';
 import { loadPlan } from '../report/progress.js';
 import { round } from '../format.js';
 import type { MemoryResults } from '../results.js';
 import type { Options } from '../options.js';
 import type { RunContext } from './context.js';
-import { PROCESS_EVIDENCE, trendFields } from './fill.js';
+import { heapAfterGc, PROCESS_EVIDENCE, trendFields } from './fill.js';
 import { blockTiming, leakTarget, memoryBudgets, runLength } from './length.js';
 import { looker, pointsOf, withHandleLook } from './look.js';
 import { handleCounter } from './handles.js';
-import { heapAfterLoad, runWithServer } from './lifecycle.js';
+import { floorHooks, heapAfterLoad, runWithServer } from './lifecycle.js';
 
 export async function memoryTest(opts: Options, ctx: RunContext, results: MemoryResults): Promise<void> {
-  await runWithServer<Trend>(opts, ctx, results, async (target, heap) => {
+  await runWithServer<Trend>(opts, ctx, results, async (target, watchers) => {
+    const { live, heap } = watchers;
     const calls = await chooseLoad(target, opts, results.warnings);
     results.calls = calls.map(callRecord);
     ctx.announce(results, loadPlan(opts, results));
@@ -29,6 +30,7 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
     const leak = leakTarget(opts);
     const budgets = memoryBudgets(opts);
     const callFor = (i: number) => calls[i % calls.length];
+    const timing = blockTiming(opts.durationSeconds, opts.requests);
     const run = await hammer({
       conn: target.conn,
       callFor,
@@ -36,13 +38,13 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
       maxRequests: length.maxRequests,
       maxSeconds: length.maxSeconds,
       timeoutMs: opts.timeoutMs,
-      ...blockTiming(opts.durationSeconds, opts.requests),
-      look: looker(length.open, (floors) => judgeFloors(floors, budgets, leak), 'request', heap ? () => heap.ready() : undefined),
+      ...timing,
+      ...floorHooks(watchers, timing.blockMs, 0, heapBaselineDue),
+      look: looker(length.open, (floors) => judgeFloors(floors, budgets, leak, live !== null), 'request', heap ? () => heap.ready() : undefined),
       sampler: treeSampler(target.server.pid),
       signal: ctx.signal,
       serverExited: target.server.exited,
       onProgress: progress.update,
-      atFloor: heap ? (p) => heap.atFloor({ requests: p.requests, baseline: heapBaselineDue(p) }) : undefined,
       handles: handleCounter(target.server),
     });
     progress.done();
@@ -53,20 +55,24 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
       floors: run.floors,
       heap: heapResults,
       trend: memoryTrend(pointsOf(run.floors), budgets),
-      heapTrend,
-      rule: { main: (t) => t, decide: (t) => leakVerdict(t, leak, ran) },
-      fill: (trend) => fillMemory(results, run, trend!),
+      heapTrend: live ? heapTrend(heapPoints(run.floors)) : undefined,
+      rule: { main: (t) => t, decide: (t) => leakVerdict(t, leak, ran), target: leak },
+      fill: (trend, deciding) => {
+        fillMemory(results, run, trend!, deciding ?? trend!);
+        if (live) results.memory!.heapAfterGc = heapAfterGc(live, heapPoints(run.floors), heapTrend(heapPoints(run.floors)), live.blockMs(timing.blockMs));
+      },
     };
   });
 }
 
 /** One look at the floors so far: the decision it suggests, and the smallest leak it rules out. */
-function judgeFloors(floors: Floor[], budgets: Budgets, target: LeakTarget) {
-  const trend = memoryTrend(pointsOf(floors), budgets);
-  return { decision: withHandleLook(lookAt(trend, target), floors), ruledOut: trend.ruledOutBytesPerRequest };
+function judgeFloors(floors: Floor[], budgets: Budgets, target: LeakTarget, watched: boolean) {
+  const seen = lookAtEvidence(memoryTrend(pointsOf(floors), budgets), watched ? heapTrend(heapPoints(floors)) : null, target);
+  return { decision: withHandleLook(seen.decision, floors), ruledOut: seen.ruledOut };
 }
 
-function fillMemory(results: MemoryResults, run: HammerResult, trend: Trend): void {
+/** The memory section from the process memory's trend; what the run rules out from the trend that decided. */
+function fillMemory(results: MemoryResults, run: HammerResult, trend: Trend, deciding: Trend): void {
   const first = run.floors[trend.warmupBlocks - 1] ?? run.floors[0];
   const lastFloor = run.floors.at(-1);
   const lastSample = run.samples.at(-1);
@@ -83,7 +89,7 @@ function fillMemory(results: MemoryResults, run: HammerResult, trend: Trend): vo
     samples: run.samples.map(([s, r, b, rss]) => [round(s, 2), r, b, rss]),
     floors: run.floors.map((f) => [f.requests, f.bytes, round(f.seconds, 2)]),
   };
-  const ruledOut = Number.isFinite(trend.ruledOutBytesPerRequest) ? Math.round(trend.ruledOutBytesPerRequest) : null;
+  const ruledOut = Number.isFinite(deciding.ruledOutBytesPerRequest) ? Math.round(deciding.ruledOutBytesPerRequest) : null;
   results.ruledOutBytesPerRequest = ruledOut;
   const perSession = results.sessions?.requestsPerSession;
   if (perSession) results.ruledOutBytesPerSession = ruledOut === null ? null : ruledOut * perSession;

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fixture, runCli, tempDir, type CliRun } from '../helpers/cli.js';
 import { listeningPorts, marker, processesWith } from '../helpers/processes.js';
-import { heapWatch } from '../../src/heap/watch.js';
+import { Inspectors } from '../../src/heap/inspectors.js';
 import { startServer, TAIL_BYTES } from '../../src/server/process.js';
 
 const SERVER = fixture('heap-server.js');
@@ -236,7 +236,7 @@ test('heap: the stderr tail drops every line with an inspector address, also one
   const end = a.slice(18) + '\n';
   const long = 'y'.repeat(TAIL_BYTES - end.length - lines.length - 1) + '\n';
   const text = `Debugger listening on ws://127.0.0.1:9/${a.slice(0, 18)}${end}${long}${lines}`;
-  const watch = heapWatch({});
+  const watch = { spawn: new Inspectors().spawnHooks({}) };
   const server = await startServer(process.execPath, ['-e', 'process.stderr.write(process.argv[1])', text],
     { onStderr: watch.spawn.onStderr, hideStderrLine: watch.spawn.hideStderrLine });
   await server.exited;

@@ -136,25 +136,34 @@ const MB = 1024 * 1024;
 const flat = (): Trend => memoryTrend(Array.from({ length: 48 }, (_, i) => ({ requests: i * 1000, bytes: 100 * MB })));
 const rising = (): Trend => memoryTrend(Array.from({ length: 48 }, (_, i) => ({ requests: i * 1000, bytes: 100 * MB + i * 1000 * 8192 })));
 
+const TARGET = { bytesPerRequest: 1024 };
+
 test('evidence: either rising fails the run, and the results say which one decided', () => {
-  assert.equal(chooseEvidence(flat(), null).decidedBy, 'process memory');
-  assert.equal(chooseEvidence(flat(), flat()).decidedBy, 'both');
-  assert.equal(chooseEvidence(rising(), rising()).decidedBy, 'both');
-  assert.equal(chooseEvidence(rising(), flat()).decidedBy, 'process memory');
-  const heapOnly = chooseEvidence(flat(), rising());
+  assert.equal(chooseEvidence(flat(), null, TARGET).decidedBy, 'process memory');
+  assert.equal(chooseEvidence(rising(), rising(), TARGET).decidedBy, 'both');
+  assert.equal(chooseEvidence(rising(), flat(), TARGET).decidedBy, 'process memory');
+  const heapOnly = chooseEvidence(flat(), rising(), TARGET);
   assert.equal(heapOnly.decidedBy, 'heap after GC');
   assert.equal(heapOnly.trend.shape, 'rising');
+});
+
+test('evidence: the heap after GC decides a PASS when it rules the leak out and the process memory grew no more than it', () => {
+  assert.equal(chooseEvidence(flat(), flat(), TARGET).decidedBy, 'heap after GC');
+  // Process memory growing 2 KB per request, unevenly, beside a flat heap: growth a PASS cannot stand beside.
+  const uneven = memoryTrend(Array.from({ length: 48 }, (_, i) => ({ requests: i * 1000, bytes: 100 * MB + i * 2048 * 1000 + (i % 4) * 8 * MB })));
+  assert.notEqual(uneven.shape, 'flat');
+  assert.notEqual(chooseEvidence(uneven, flat(), TARGET).decidedBy, 'heap after GC');
 });
 
 test('evidence: a steady climb of the heap after GC is a leak without the saw-tooth falls process memory needs', () => {
   // 1 KB per request over 43,500 requests, no fall anywhere: read as process memory, it could be the rising
   // stretch of one long saw-tooth (44 MB, under what one can be); read after forced GCs, it cannot.
-  const series: [number, number][] = Array.from({ length: 30 }, (_, i) => [i * 1500, 12 * MB + i * 1500 * 1024]);
-  assert.equal(heapTrend(series).shape, 'rising');
-  assert.equal(memoryTrend(series.map(([requests, bytes]) => ({ requests, bytes }))).shape, 'unclear', 'process memory would wait for falls');
+  const points = (f: (r: number) => number) => Array.from({ length: 30 }, (_, i) => ({ requests: i * 1500, bytes: f(i * 1500) }));
+  assert.equal(heapTrend(points((r) => 12 * MB + r * 1024)).shape, 'rising');
+  assert.equal(memoryTrend(points((r) => 12 * MB + r * 1024)).shape, 'unclear', 'process memory would wait for falls');
   // 420 B per request, as the heap fixture's Map: 25 MB, over the heap's budget and its scatter.
-  assert.equal(heapTrend(series.map(([r]) => [r, 12 * MB + r * 420])).shape, 'rising');
-  assert.equal(heapTrend(series.map(([r]) => [r, 12 * MB + (r % 3) * 1024])).shape, 'flat');
+  assert.equal(heapTrend(points((r) => 12 * MB + r * 420)).shape, 'rising');
+  assert.equal(heapTrend(points((r) => 12 * MB + (r % 3) * 1024)).shape, 'flat');
 });
 
 test('report: the --heap lines under the verdict, from saved results', () => {
