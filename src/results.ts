@@ -82,6 +82,8 @@ export interface ServerRecord {
   /** The protocol revision the run spoke, and its era: 'modern' (2026-07-28) or 'legacy' (2025). */
   protocolVersion?: string;
   era?: 'modern' | 'legacy';
+  /** The runtime serving the requests, where the process tree tells it: 'node' or 'cpython'. */
+  runtime?: 'node' | 'cpython';
   exit?: { code: number | null; signal: string | null };
 }
 

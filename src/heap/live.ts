@@ -3,13 +3,19 @@
 // heap and the memory its objects hold outside it (Buffers, ArrayBuffers, native objects: `external`). Read
 // so every time, the series has no collector's saw-tooth: kilobyte-exact where the process memory moves by
 // tens of MB, so a leak shows in seconds. The forced collection pauses the server (30-80 ms for a heap of
-// tens of MB); blocks are lengthened so that the pauses take no more than PAUSE_SHARE of the run.
+// tens of MB); blocks are lengthened so that the pauses take no more than PAUSE_SHARE of the run, as far
+// as MAX_BLOCK_MS allows.
 import type { Inspector } from './inspector.js';
 import { Inspectors, type Candidate, type SpawnHooks } from './inspectors.js';
 import { median } from '../judge/stats.js';
 
-/** The share of the run the forced collections may take; blocks are lengthened to keep within it. */
+/** The share of the run the forced collections may take; blocks are lengthened to keep within it... */
 const PAUSE_SHARE = 0.05;
+/**
+ * ...up to this long. A leaking server's heap, and with it the cost of collecting it, grows as the run goes
+ * (0.5 s for 500 MB): blocks as long as the pause share asks would leave too few floors to decide on.
+ */
+const MAX_BLOCK_MS = 1000;
 
 export class LiveHeap {
   readonly inspectors = new Inspectors();
@@ -61,7 +67,7 @@ export class LiveHeap {
   /** The block length that keeps the forced collections within PAUSE_SHARE of the run, at least minMs. */
   blockMs(minMs: number): number {
     if (this.costs.length < 2) return minMs;
-    return Math.max(minMs, Math.round(median(this.costs.slice(-8)) / PAUSE_SHARE));
+    return Math.max(minMs, Math.min(MAX_BLOCK_MS, Math.round(median(this.costs.slice(-8)) / PAUSE_SHARE)));
   }
 
   /** Close every inspector connection (before the server is ended: Node waits for a debugger at exit). */

@@ -24,7 +24,9 @@ export type HandlePoint = [number, Pick<HandleCounts, HandleKind> & Partial<Hand
 export interface HandleRules {
   /**
    * Warm-up: this share of the blocks at least, and at least warmupRequests (up to 3/4). Counts do not
-   * saw-tooth, so a fixed share serves: what settles (a thread pool starting its threads) does so early.
+   * saw-tooth, so a fixed share serves: what settles (a thread pool starting its threads, a connection pool
+   * filling) does so in the first few hundred requests; the recorded pools and thread pools settle well
+   * inside 5,000.
    */
   warmupFraction: number;
   warmupRequests: number;
@@ -40,7 +42,7 @@ export interface HandleRules {
 
 export const HANDLE_RULES: HandleRules = {
   warmupFraction: 0.25,
-  warmupRequests: 20_000,
+  warmupRequests: 5_000,
   minBlocks: DEFAULT_BUDGETS.minBlocks,
   minGrowth: 8,
   jitterTimes: 4,

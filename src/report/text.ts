@@ -1,6 +1,6 @@
 // The report on screen after a run: one renderer per test, the status lines they share, and the
 // sparkline. Rendering reads the results, never the server: a saved results file renders the same.
-import type { CacheResults, ConnectionChurn, LatencySummary, MemoryResults, RateResults, Results, RetryHint, SessionStats } from '../results.js';
+import type { CacheResults, ConnectionChurn, HeapAfterGc, LatencySummary, MemoryResults, RateResults, Results, RetryHint, SessionStats } from '../results.js';
 import { count as n, formatBytes, formatDuration, formatRate, formatShare, formatWait, wholeMB as mb } from '../format.js';
 import { heapLines } from './heap.js';
 import { handlesLine } from './handles.js';
@@ -73,14 +73,27 @@ function memoryLines(r: MemoryResults): string[] {
       const session = m.bytesPerSession === undefined ? '' : `, ${formatBytes(m.bytesPerSession)} per session`;
       lines.push(`Growth: ${(per / 1024).toFixed(2)} KB/request (${formatBytes(m.bytesPerMillionRequests)} per million requests${session}), ${shape}`);
     }
-    if (r.ruledOutBytesPerRequest !== null && r.ruledOutBytesPerRequest !== undefined && m.shape !== 'rising') {
+    if (m.heapAfterGc) lines.push(heapAfterGcLine(m.heapAfterGc, 'request'));
+    if (r.ruledOutBytesPerRequest !== null && r.ruledOutBytesPerRequest !== undefined && r.verdict !== 'fail') {
       const session = r.ruledOutBytesPerSession ? ` (${formatBytes(r.ruledOutBytesPerSession)}/session)` : '';
-      lines.push(`Rules out: leaks of ${formatBytes(r.ruledOutBytesPerRequest)}/request${session} or more${stopped(r.stopReason)}`);
+      lines.push(`Rules out: leaks of ${formatBytes(r.ruledOutBytesPerRequest)}/request${session} or more${by(m.decidedBy)}${stopped(r.stopReason)}`);
     }
     lines.push(sparkline(m.samples.map((s) => s[2])));
   }
   if (r.handles) lines.push(handlesLine(r.handles));
   return [...lines, ...loadLines(r)];
+}
+
+/** The heap after GC of a Node.js server: its level, its trend, and what reading it cost. */
+function heapAfterGcLine(h: HeapAfterGc, per: string): string {
+  if (h.problem && !h.floors.length) return `Heap after GC: not measured (${h.problem})`;
+  const trend = h.shape === 'too short' || h.shape === 'settling' ? h.shape : `${formatBytes(h.bytesPerRequest)}/${per}, ${h.shape}`;
+  return `Heap after GC: ${formatBytes(h.baseline)} -> ${formatBytes(h.end)}, ${trend} (a forced GC every ${formatDuration(h.blockMs / 1000)}, ${Math.round(h.gcMs.median)} ms each)`;
+}
+
+/** Which evidence the ruled-out size rests on, when there were two. */
+function by(decidedBy: string | undefined): string {
+  return decidedBy === 'heap after GC' ? ', by the heap after GC' : decidedBy === 'both' ? ', by both' : '';
 }
 
 /** How a run of open length ended, after the ruled-out line. */
@@ -109,8 +122,9 @@ function cacheLines(r: CacheResults): string[] {
     } else if (m.shape !== 'too short') {
       lines.push(`Growth: ${formatBytes(perKey)} per unique key, ${m.shape}${bounded}`);
     }
-    if (r.ruledOutBytesPerKey !== null && r.ruledOutBytesPerKey !== undefined && m.shape !== 'rising') {
-      lines.push(`Rules out: caches growing ${formatBytes(r.ruledOutBytesPerKey)}/key or more${stopped(r.stopReason)}`);
+    if (m.heapAfterGc) lines.push(heapAfterGcLine(m.heapAfterGc, 'key'));
+    if (r.ruledOutBytesPerKey !== null && r.ruledOutBytesPerKey !== undefined && r.verdict !== 'fail') {
+      lines.push(`Rules out: caches growing ${formatBytes(r.ruledOutBytesPerKey)}/key or more${by(m.decidedBy)}${stopped(r.stopReason)}`);
     }
     if (control && control.requests) {
       lines.push(`Control: ${formatBytes(Math.max(0, control.bytesPerRequest))} per request with one repeated argument set `

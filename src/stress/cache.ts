@@ -46,7 +46,7 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
     // Per new key rather than per request: the control phase's requests since the baseline added none.
     const keys = heapResults?.end ? Math.max(1, heapResults.end.requests - control.requests) : 0;
     if (keys) for (const g of heapResults!.growth) g.perRequest = round(g.bytes / keys, 1);
-    const trend = flood ? cacheTrend(pointsOf(control.floors), pointsOf(flood.floors), memoryBudgets(opts)) : null;
+    const trend = flood ? cacheTrend(pointsOf(control.floors), pointsOf(flood.floors), memoryBudgets(opts, watchers.runtime)) : null;
     const rejected = flood && flood.requests ? flood.errorCount / flood.requests : 0;
     const ran = { durationSeconds: run.durationSeconds, requestsPerSecond: run.requestsPerSecond, setLength: !runLength(opts).open };
     return {
@@ -60,8 +60,10 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
       fill: (t, deciding) => {
         fillCache(results, control, flood, t, deciding ?? t);
         if (!live) return;
-        const points = heapPoints(bothPhases(control, flood?.floors ?? []));
-        results.memory!.heapAfterGc = heapAfterGc(live, points, heapTrend(points), live.blockMs(blockTiming(opts.durationSeconds).blockMs));
+        // The flood's trend, per key, as the verdict reads it; the floors of both phases.
+        const both = heapPoints(bothPhases(control, flood?.floors ?? []));
+        const floodTrend = flood ? heapCacheTrend(heapPoints(control.floors), heapPoints(flood.floors))?.flood : undefined;
+        results.memory!.heapAfterGc = heapAfterGc(live, both, floodTrend ?? heapTrend(both), live.blockMs(blockTiming(opts.durationSeconds).blockMs));
       },
     };
   });
@@ -98,7 +100,7 @@ async function load(opts: Options, ctx: RunContext, target: Target, floods: Floo
   };
   const length = runLength(opts);
   const seconds = (part: number) => (length.maxSeconds === undefined ? undefined : length.maxSeconds * part);
-  const budgets = memoryBudgets(opts);
+  const budgets = memoryBudgets(opts, watchers.runtime);
   const leak = leakTarget(opts);
   const controlProgress = ctx.progress('control');
   const control = await hammer({

@@ -9,6 +9,7 @@ import { endServer } from '../server/process.js';
 import { openTarget, type Target } from '../server/open.js';
 import { HeapWatch, type TraceOptions } from '../heap/watch.js';
 import { LiveHeap } from '../heap/live.js';
+import { runtimeOf, type Runtime } from '../sampling/runtime.js';
 import { conclude, type Rule } from '../judge/pipeline.js';
 import type { CacheResults, HeapResults, MemoryResults, StopReason } from '../results.js';
 import type { Options } from '../options.js';
@@ -17,8 +18,9 @@ import { assign, describeTarget, fillRun, runFacts } from './fill.js';
 import { fillHandles } from './handles.js';
 import { runLength } from './length.js';
 
-/** What watches the server besides the process sampler: the live heap of a Node.js server, and --heap on top of it. */
+/** What is known of the server besides its process: its runtime, and for Node.js the live heap and --heap on top of it. */
 export interface Watchers {
+  runtime: Runtime;
   live: LiveHeap | null;
   heap: HeapWatch | null;
 }
@@ -54,7 +56,9 @@ export async function runWithServer<T>(opts: Options, ctx: RunContext, results: 
     results.warnings.push(...(await live?.attach()) ?? []);
     const notNode = heap?.attached();
     if (notNode || (opts.heap && !heap)) results.warnings.push(notNode ?? '--heap works on Node.js servers that mcp-hammer starts: the test runs without it');
-    const loaded = await load(target, { live, heap });
+    const runtime = runtimeOf(target.server.knownPids);
+    if (runtime !== 'unknown') results.server.runtime = runtime;
+    const loaded = await load(target, { runtime, live: live?.watching() ? live : null, heap });
     live?.close();
     await endServer(target.server);
     results.stderrTail = target.server.stderrTail();

@@ -28,7 +28,7 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
     const progress = ctx.progress('memory');
     const length = runLength(opts);
     const leak = leakTarget(opts);
-    const budgets = memoryBudgets(opts);
+    const budgets = memoryBudgets(opts, watchers.runtime);
     const callFor = (i: number) => calls[i % calls.length];
     const timing = blockTiming(opts.durationSeconds, opts.requests);
     const run = await hammer({

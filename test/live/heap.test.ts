@@ -109,11 +109,22 @@ test('heap: a server with no Node.js inspector gets one sentence, and the test r
   assert.doesNotMatch(run.stderr, /Growing since warm-up/);
 });
 
-test('heap: without --heap nothing changes (no inspector, no heap results)', async () => {
+test('heap: without --heap the heap after GC is still read as evidence, and nothing is named', async () => {
   const mark = marker();
   const run = await runCli(['memory', '--requests', '3000', '--', process.execPath, SERVER, 'array', mark]);
   assert.deepEqual(processesWith(mark), []);
   assert.equal(run.results.heap, undefined);
+  assert.ok(run.results.memory.heapAfterGc.floors.length > 0, 'the heap after GC at every floor');
+  assert.ok(run.results.memory.decidedBy);
+  assert.doesNotMatch(run.stderr, /Growing since warm-up|Debugger listening/);
+});
+
+test('heap: --no-inspector judges the process memory alone: no inspector, no heap after GC', async () => {
+  const mark = marker();
+  const run = await runCli(['memory', '--no-inspector', '--requests', '3000', '--', process.execPath, SERVER, 'array', mark]);
+  assert.deepEqual(processesWith(mark), []);
+  assert.equal(run.results.heap, undefined);
+  assert.equal(run.results.memory.heapAfterGc, undefined);
   assert.equal(run.results.memory.decidedBy, undefined);
   assert.doesNotMatch(run.stderr, /Heap|Debugger listening/);
 });
