@@ -7,6 +7,7 @@ import { checkRemote } from './server/remote.js';
 import { eraOf, spoken } from './transport/era.js';
 import type { TestName } from './results.js';
 import { VERSION } from './version.js';
+import { parseMix, POLITE, type Mix } from './clients/mix.js';
 
 export const HELP = `mcp-hammer ${VERSION}: stress tests for MCP servers
 
@@ -48,8 +49,12 @@ Options:
                            start it and wait until the address answers
   --sse                    with --url: the HTTP+SSE transport of 2024-11-05 (give the SSE endpoint, e.g. /sse)
   -H, --header <h>         with --url: "Name: value" sent on every request, repeatable; values are never shown
-  --requests-per-session <n>  with --url: open a new MCP session every n requests (default: one session);
-                           a 2026-07-28 server has no sessions: a new HTTP connection every n requests
+  --clients <mix>          memory: what the clients do besides calling (default: sessions=4,churn=30,length=10,
+                           abandon=60,drop=10,cancel=3,hangup=2,refused=1; polite: one session, nothing else)
+  --session-timeout <time> memory, with --url: the server frees a session left idle this long (e.g. 30m), too
+                           long for the run to see: memory held for abandoned sessions is then bounded
+  --requests-per-session <n>  with --url: polite clients, a new MCP session every n requests, each ended with
+                           DELETE; a 2026-07-28 server has no sessions: a new HTTP connection every n requests
   --pid <pid>              with --url: measure this already-running server process (and its descendants)
   --help, --version
 
@@ -91,6 +96,10 @@ export interface Options {
   heap: boolean;
   /** Read a Node.js server's heap after forced GCs through its inspector, as evidence (--no-inspector: not). */
   inspector: boolean;
+  /** What the clients do besides calling (--clients). */
+  clients: Mix;
+  /** --session-timeout: the idle time after which the user says the server frees a session. */
+  sessionTimeoutSeconds?: number;
   vary: string[];
   maxRate?: number;
   recoveryTimeoutMs: number;
@@ -158,6 +167,10 @@ export interface UserOptions {
   heap?: boolean;
   /** Node.js servers started by mcp-hammer: read the heap after forced GCs through the inspector (default true). */
   inspector?: boolean;
+  /** The memory test's client mix, as --clients takes it ('polite', or key=value pairs over the default). */
+  clients?: string;
+  /** The idle time after which the server frees a session (--session-timeout), when the run cannot wait for it. */
+  sessionTimeout?: number | string;
   vary?: string | string[];
   maxRate?: number | string;
   recoveryTimeout?: number | string;
@@ -195,6 +208,8 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
         json: { type: 'boolean', default: false },
         heap: { type: 'boolean' },
         'no-inspector': { type: 'boolean' },
+        clients: { type: 'string' },
+        'session-timeout': { type: 'string' },
         vary: { type: 'string', multiple: true },
         'max-rate': { type: 'string' },
         'recovery-timeout': { type: 'string' },
@@ -222,7 +237,7 @@ export function parseOptions(argv: string[]): Options | 'help' | 'version' {
     command: serverCommand.length ? serverCommand : undefined,
     tool: v.tool, args: v.args, resource: v.resource, prompt: v.prompt, requests: v.requests, duration: v.duration,
     maxDuration: v['max-duration'], leakSize: v['leak-size'], concurrency: v.concurrency, timeout: v.timeout,
-    startupTimeout: v['startup-timeout'], protocol: v.protocol, out: v.out, heap: v.heap, inspector: v['no-inspector'] ? false : undefined, vary: v.vary, maxRate: v['max-rate'],
+    startupTimeout: v['startup-timeout'], protocol: v.protocol, out: v.out, heap: v.heap, inspector: v['no-inspector'] ? false : undefined, clients: v.clients, sessionTimeout: v['session-timeout'], vary: v.vary, maxRate: v['max-rate'],
     recoveryTimeout: v['recovery-timeout'], url: v.url, sse: v.sse, header: v.header, requestsPerSession: v['requests-per-session'], pid: v.pid,
   };
   return { ...resolveOptions(test as TestName, user), json: v.json };
@@ -239,6 +254,11 @@ export function resolveOptions(test: TestName, o: UserOptions): Options {
   if (!TESTS.includes(test)) throw new CannotRun(`unknown test '${test}'; choose memory, cache or ratelimit`);
   if (o.heap && test === 'ratelimit') throw new CannotRun('--heap works with the memory and cache tests, not ratelimit');
   if (o.heap && o.inspector === false) throw new CannotRun('--heap needs the inspector: drop --no-inspector');
+  if (o.sessionTimeout !== undefined && (test !== 'memory' || o.url === undefined)) throw new CannotRun('--session-timeout works with the memory test over HTTP (--url)');
+  if (o.clients !== undefined && test !== 'memory') throw new CannotRun('--clients works with the memory test; the cache and rate limit tests load as one polite client');
+  if (o.clients !== undefined && o.requestsPerSession !== undefined) {
+    throw new CannotRun('--requests-per-session makes polite clients that end every session with DELETE; give it or --clients, not both');
+  }
   const count = (v: number | string | undefined, name: string) => (v === undefined ? undefined : parseCount(String(v), name));
   const durationMs = o.duration === undefined ? undefined : parseDuration(String(o.duration), 'duration');
   const command = o.command ?? [];
@@ -267,6 +287,9 @@ export function resolveOptions(test: TestName, o: UserOptions): Options {
     json: false,
     heap: o.heap ?? false,
     inspector: o.inspector ?? true,
+    // The cache and rate limit tests, and churn with --requests-per-session, load as polite clients.
+    clients: test === 'memory' && o.requestsPerSession === undefined ? parseMix(o.clients) : { ...POLITE },
+    sessionTimeoutSeconds: o.sessionTimeout === undefined ? undefined : parseDuration(String(o.sessionTimeout), 'session-timeout') / 1000,
     vary: list(o.vary),
     maxRate: count(o.maxRate, 'max-rate'),
     recoveryTimeoutMs: parseDuration(text(o.recoveryTimeout, DEFAULTS['recovery-timeout']), 'recovery-timeout'),

@@ -8,11 +8,13 @@ import type { ErrorCounts, LatencySummary, Shape, StopReason, VerdictName } from
 import type { HeapAfterGc, HeapResults } from './results/heap.js';
 import type { RateFindings, Throttling } from './results/rate.js';
 import type { HandlesSection } from './results/handles.js';
+import type { ClientsSection } from './results/clients.js';
 
 export type * from './results/basics.js';
 export type * from './results/heap.js';
 export type * from './results/rate.js';
 export type * from './results/handles.js';
+export type * from './results/clients.js';
 
 
 /** Percentages are of one core, over the run. The last three are known on Linux only. */
@@ -39,6 +41,8 @@ export interface SessionStats {
   lost: number;
   /** DELETEs the server refused (e.g. 405): those sessions live on until the server expires them. */
   endRefused: number;
+  /** With the client mix: sessions left without DELETE, as clients that exit or forget do. */
+  abandoned?: number;
   /** The server gave no session id: every request stands alone. */
   stateless: boolean;
 }
@@ -153,6 +157,8 @@ export interface MemoryResults extends CommonResults {
   memory?: MemorySection;
   heap?: HeapResults;
   handles?: HandlesSection;
+  /** The client mix and what it did (absent for a polite client). */
+  clients?: ClientsSection;
 }
 
 export interface CacheResults extends CommonResults {

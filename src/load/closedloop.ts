@@ -25,6 +25,8 @@ export interface Floor {
   handles?: HandleCounts;
   /** The live heap after a forced GC at the floor, when atFloor measures it. */
   heap?: number;
+  /** HammerOptions.counts at the floor: cumulative. */
+  counts?: number[];
 }
 
 /** The load ran its course: it was not cut short by the user or the server. */
@@ -59,6 +61,10 @@ export interface HammerOptions {
   look?: (floors: Floor[]) => { stop: boolean; note?: string };
   /** Called at each floor only (never beside the other samples) with the tree's pids as last sampled. */
   handles?: (pids: number[]) => HandleCounts | null;
+  /** What the load has done so far, by kind (calls made of each call, what the clients did): kept with each floor. */
+  counts?: () => number[];
+  /** Called at every block boundary once the floor is taken: the next block may load differently. */
+  nextBlock?: () => void;
   now?: () => number;
 }
 
@@ -304,7 +310,10 @@ function memoryWatch(o: HammerOptions, run: Run) {
       while (sampling) await new Promise((r) => setTimeout(r, 1));
       const s = await take();
       const handles = o.handles?.(pids) ?? undefined;
-      floors.push({ seconds: s[0], requests: s[1], bytes: Math.min(blockMin, s[2]), rss: s[3], ...(handles && { handles }), ...(heap !== undefined && { heap }) });
+      const counts = o.counts?.();
+      floors.push({
+        seconds: s[0], requests: s[1], bytes: Math.min(blockMin, s[2]), rss: s[3], ...(handles && { handles }), ...(heap !== undefined && { heap }), ...(counts && { counts }),
+      });
       blockMin = Infinity;
       const seen = o.look?.(floors);
       if (seen) note = seen.note;
@@ -332,6 +341,7 @@ async function blockBoundaries(o: HammerOptions, run: Run, memory: ReturnType<ty
       await Promise.race([quiet, run.whenStopped, new Promise((r) => setTimeout(r, Math.min(o.timeoutMs, 1000)))]);
       run.drained = null;
     }
+    if (o.conn.settle && !run.stopReason) await o.conn.settle();
     let heap: number | undefined;
     if (!run.stopReason && o.atFloor) {
       const pausedAt = run.clock();
@@ -342,6 +352,7 @@ async function blockBoundaries(o: HammerOptions, run: Run, memory: ReturnType<ty
       run.paused += run.clock() - pausedAt;
     }
     if (!run.stopReason) await memory.floor(heap);
+    o.nextBlock?.();
     run.gateClosed = false;
     fill();
   }

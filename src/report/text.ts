@@ -4,6 +4,7 @@ import type { CacheResults, ConnectionChurn, HeapAfterGc, LatencySummary, Memory
 import { count as n, formatBytes, formatDuration, formatRate, formatShare, formatWait, wholeMB as mb } from '../format.js';
 import { heapLines } from './heap.js';
 import { handlesLine } from './handles.js';
+import { clientsLines } from './clients.js';
 import { describeThrottle } from '../transport/throttled.js';
 import { callName } from '../requests/build.js';
 
@@ -81,6 +82,7 @@ function memoryLines(r: MemoryResults): string[] {
     lines.push(sparkline(m.samples.map((s) => s[2])));
   }
   if (r.handles) lines.push(handlesLine(r.handles));
+  if (r.clients) lines.push(...clientsLines(r.clients));
   return [...lines, ...loadLines(r)];
 }
 

@@ -179,7 +179,7 @@ async function refusedVersion(outcome: Outcome): Promise<boolean> {
 
 function said(outcome: Outcome): string {
   if (outcome.kind === 'timeout') return 'no answer in time';
-  if (outcome.kind === 'closed') return 'the connection closed';
+  if (outcome.kind !== 'answer') return 'the connection closed';
   const e = refusal(outcome);
   return e ? `${JSON.stringify(e.message.slice(0, 200))} (code ${e.code})` : 'an answer that is not a DiscoverResult';
 }

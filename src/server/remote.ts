@@ -12,7 +12,7 @@ import { connectSse } from '../transport/sse.js';
 import type { ServerInfo } from '../transport/handshake.js';
 import { envelope } from '../transport/era.js';
 import { negotiateHttp } from './negotiate.js';
-import { noServer, rememberTree, running, startServer, watchedServer, type ServerProcess } from './process.js';
+import { noServer, rememberTree, running, startServer, watchedServer, type ServerProcess, type SpawnOptions } from './process.js';
 
 export interface RemoteOptions {
   url: string;
@@ -83,7 +83,8 @@ export interface RemoteTarget {
  * connections, or watch --pid; connect, hand-shake, and return it ready for load. On any failure the
  * started process tree is ended before the error is thrown.
  */
-export async function openRemote(command: string, args: string[], o: RemoteOptions & { timeoutMs: number; startupMs: number; signal?: AbortSignal }): Promise<RemoteTarget> {
+export async function openRemote(command: string, args: string[],
+  o: RemoteOptions & SpawnOptions & { timeoutMs: number; startupMs: number; signal?: AbortSignal }): Promise<RemoteTarget> {
   const { url, headers } = checkRemote(o);
   const remote: RemoteDescription = {
     url: `${url.origin}${url.pathname}`, transport: o.sse ? 'sse' : 'streamable-http', headers: Object.keys(headers), pid: o.pid,
@@ -94,7 +95,8 @@ export async function openRemote(command: string, args: string[], o: RemoteOptio
     if (await accepts(url)) {
       throw new CannotRun(`something is already listening at ${url.host}, before the server was started; stop it, or measure the running server with --pid instead of a command`);
     }
-    server = await startServer(command, args);
+    // With the environment and the stderr hooks of the watchers (the inspector of a Node.js server).
+    server = await startServer(command, args, { env: o.env, onStderr: o.onStderr, hideStderrLine: o.hideStderrLine });
     // Its stdout is not the protocol here; read it so that a server that logs there never blocks.
     server.child!.stdout!.resume();
     running.add(server);

@@ -15,11 +15,12 @@ export const pointsOf = (floors: Floor[]): Point[] => floors.map((f) => ({ reque
  * allows it: --heap has what it needs). per: what the ruled-out size is counted in (request, key).
  */
 export function looker(open: boolean, judge: (floors: Floor[]) => { decision: Decision; ruledOut: number }, per = 'request',
-  ready: () => boolean = () => true): (floors: Floor[]) => { stop: boolean; note?: string } {
+  ready: (decision: Decision, floors: Floor[]) => boolean = () => true): (floors: Floor[]) => { stop: boolean; note?: string } {
   const agreed = streak();
   return (floors) => {
     const { decision, ruledOut } = judge(floors);
-    const stop = agreed(decision, floors.at(-1)?.requests ?? 0) !== null && open && ready();
+    const held = agreed(decision, floors.at(-1)?.requests ?? 0);
+    const stop = held !== null && open && ready(held, floors);
     return { stop, note: Number.isFinite(ruledOut) ? `rules out >= ${formatBytes(ruledOut)}/${per}` : undefined };
   };
 }

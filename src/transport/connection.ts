@@ -3,6 +3,7 @@
 // timeout sweep, the answers to requests the server sends a client, and the counters of what came back.
 import type { ConnectionChurn, SessionStats } from '../results.js';
 import type { Envelope } from './era.js';
+import type { ClientEvents, Mix } from '../clients/mix.js';
 
 export interface Message {
   jsonrpc?: string;
@@ -19,7 +20,12 @@ export type Outcome =
   // http.error holds the JSON-RPC error its body carried, if any); absent on stdio.
   | { kind: 'answer'; message: Message; latencyMs: number; http?: HttpInfo }
   | { kind: 'timeout' }
-  | { kind: 'closed' };
+  | { kind: 'closed' }
+  // The client gave up on purpose (the client mix): cancelled the call, or hung up before the answer.
+  | { kind: 'abandoned'; how: Abandon };
+
+/** How a client gives up on a request: notifications/cancelled (or, in 2026-07-28, closing its stream), or hanging up. */
+export type Abandon = 'cancel' | 'hangup';
 
 export interface HttpInfo {
   status: number;
@@ -42,6 +48,8 @@ export interface ConnectionStats {
   serverRequests: Record<string, number>;
   /** The largest single message received, in bytes. */
   largestMessage: number;
+  /** Requests answered after the client had cancelled them (the answer came anyway). */
+  answeredAfterCancel?: number;
   /** HTTP only: the MCP sessions opened and ended (see http.ts), or in the 2026-07-28 era the connections. */
   sessions?: SessionStats;
   connections?: ConnectionChurn;
@@ -68,6 +76,17 @@ export interface Connection {
   stats: ConnectionStats;
   /** Fails every request in flight; called when the server exits. */
   close(): void;
+  /** From the next request on, act as the clients of this mix (clients/mix.ts): what a transport can. */
+  mix?(mix: Mix): void;
+  /** With a client mix: what the clients did besides calling, counted from the start. */
+  events?: ClientEvents;
+  /** With a client mix: draw the next block's shares (the load calls it at every block boundary). */
+  nextBlock?(): void;
+  /**
+   * With a client mix, at a block boundary once the calls in flight are done: what the clients left open or
+   * on its way is ended or waited for (briefly), so that every floor is read in the same state.
+   */
+  settle?(): Promise<void>;
 }
 
 export interface ConnectionOptions {

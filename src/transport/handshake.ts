@@ -29,7 +29,7 @@ export class Refused extends CannotRun {
 
 export function answer(outcome: Outcome, what: string): Message {
   if (outcome.kind === 'timeout') throw new Refused(`the server did not answer ${what} in time`, outcome);
-  if (outcome.kind === 'closed') throw new Refused(`the server closed the connection during ${what}`, outcome);
+  if (outcome.kind !== 'answer') throw new Refused(`the server closed the connection during ${what}`, outcome);
   const msg = outcome.message;
   if (msg.error) throw new Refused(`the server refused ${what}: ${msg.error.message} (code ${msg.error.code})`, outcome);
   return msg;

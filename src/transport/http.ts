@@ -17,6 +17,7 @@ import {
 import type { ConnectionChurn, SessionStats } from '../results.js';
 import { CannotRun } from '../errors.js';
 import { close, endSession, post, retire, sendRequest, settle, type Flavour, type Http, type Pending, type Session } from './post.js';
+import { askReclaimed, fleetSend, newFleet, settleFleet, type Fleet, type Reclaim } from './fleet.js';
 
 export interface HttpOptions extends ConnectionOptions {
   url: URL;
@@ -27,6 +28,12 @@ export interface HttpOptions extends ConnectionOptions {
 }
 
 export interface HttpConnection extends Connection {
+  /** With the client mix: the statuses of the refused requests, by what was wrong with them. */
+  refusals?(): Record<string, Record<string, number>>;
+  /** With the client mix: whether the server offers a GET event stream (2025 era). */
+  getStream?(): 'unknown' | 'offered' | 'none';
+  /** With the client mix: what asking for abandoned sessions again found, and the session cap if one was met. */
+  reclaim?(): Reclaim & { capAt?: number };
   /** The first failure below MCP, as a sentence for the user (nothing listening, a 404, an HTML page). */
   problem(): string | undefined;
   /** End the session (DELETE, or close its stream), then the connection; takes at most about a second. */
@@ -53,7 +60,9 @@ export async function connectHttp(o: HttpOptions, flavour: Flavour): Promise<Htt
     onServerRequest: o.onServerRequest ?? answerServerRequest,
     stats, sessions, statusInfo: new Map(), live: new Set(), ending: new Set(),
     waiting: [], opening: null, nextId: 1, timeoutMs: o.timeoutMs, requestsPerSession: stateless ? undefined : o.requestsPerSession,
+    cancelled: new Set(), lingering: new Set(), sideways: new Set(),
   } as Omit<Http, 'pending' | 'current'> as Http;
+  let fleet: Fleet | null = null;
   h.pending = inFlight<Pending>({
     timeoutMs: o.timeoutMs, now: h.now, sentAt: (p) => p.sentAt,
     expire: (id, p, outcome) => {
@@ -75,6 +84,7 @@ export async function connectHttp(o: HttpOptions, flavour: Flavour): Promise<Htt
       sendRequest(h, h.current, method, paramsJson, true, done);
       return;
     }
+    if (fleet) return fleetSend(h, fleet, method, paramsJson, done);
     if (h.opening || needsNew(h, h.current)) {
       h.waiting.push({ method, paramsJson, done });
       if (!h.opening) h.opening = rotate(h);
@@ -83,13 +93,26 @@ export async function connectHttp(o: HttpOptions, flavour: Flavour): Promise<Htt
     sendRequest(h, h.current, method, paramsJson, false, done);
   };
 
-  return {
+  const conn: HttpConnection = {
     send: call,
     request: promised(call),
     notify(method, paramsJson) {
       if (!h.pending.closed()) post(h, h.current, undefined, notificationJson(method, paramsJson));
     },
-    inFlight: () => h.pending.table.size + h.waiting.length,
+    inFlight: () => h.pending.table.size + h.waiting.length + (fleet?.shortWaiting.length ?? 0),
+    mix(mix) {
+      const f = newFleet(h, mix);
+      fleet = f;
+      conn.events = h.events;
+      conn.nextBlock = () => {
+        f.varied.next();
+        askReclaimed(h, f);
+      };
+      conn.reclaim = () => ({ ...f.reclaim, ...(f.capAt !== undefined ? { capAt: f.capAt } : {}) });
+      conn.refusals = () => f.refusals;
+      conn.settle = () => settleFleet(h);
+      conn.getStream = () => f.getStream;
+    },
     setTimeoutMs(ms) {
       h.timeoutMs = ms;
       h.pending.setTimeoutMs(ms);
@@ -104,6 +127,7 @@ export async function connectHttp(o: HttpOptions, flavour: Flavour): Promise<Htt
       close(h);
     },
   };
+  return conn;
 }
 
 // ---- connections (2026-07-28) ----

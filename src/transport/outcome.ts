@@ -8,6 +8,8 @@ import type { ErrorClass, ErrorCounts } from '../results.js';
 export function classify(outcome: Outcome): ErrorClass | null {
   if (outcome.kind === 'timeout') return 'timeout';
   if (outcome.kind === 'closed') return 'transport';
+  // Given up on by the client on purpose: neither an answer nor a failure of the server's.
+  if (outcome.kind === 'abandoned') return null;
   if (asksForInput(outcome)) return 'inputRequired';
   // Over HTTP: a status other than 2xx (429 among them), or no HTTP answer at all (status 0).
   if (outcome.http && (outcome.http.status < 200 || outcome.http.status > 299)) return 'http';
@@ -43,6 +45,7 @@ export function asksForInput(outcome: Outcome & { kind: 'answer' }): boolean {
 export function describeError(outcome: Outcome): string {
   if (outcome.kind === 'timeout') return 'no answer within the timeout';
   if (outcome.kind === 'closed') return 'connection closed';
+  if (outcome.kind === 'abandoned') return outcome.how === 'cancel' ? 'cancelled by the client' : 'hung up on by the client';
   const msg: Message = outcome.message;
   if (asksForInput(outcome)) {
     const r = msg.result;

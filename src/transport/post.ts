@@ -4,9 +4,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import {
-  countNonJson, fromServer, requestJson, CLOSED,
-  type ConnectionStats, type Done, type InFlight, type Message,
+  countNonJson, fromServer, notificationJson, requestJson, CLOSED,
+  type Abandon, type ConnectionStats, type Done, type InFlight, type Message,
 } from './connection.js';
+import type { ClientEvents } from '../clients/mix.js';
 import type { SessionStats } from '../results.js';
 import { eventReader } from './eventstream.js';
 import { bodyText, networkProblem, statusProblem, typeProblem, UNREACHABLE } from './httperrors.js';
@@ -24,8 +25,11 @@ export interface Session {
   /** No new requests (its budget is spent, or it could not be opened); ended when its last one is answered. */
   retired: boolean;
   ended: boolean;
-  /** Legacy: the GET request whose answer is the event stream. */
+  /** HTTP+SSE: the GET request whose answer is the session's event stream; Streamable HTTP: its GET stream. */
   stream?: http.ClientRequest;
+  /** With a client mix: long-lived or short, and left without DELETE when it ends. */
+  kind?: 'long' | 'short';
+  abandoned?: boolean;
 }
 
 export interface Pending {
@@ -86,6 +90,12 @@ export interface Http {
   opening: Promise<void> | null;
   initParams?: string;
   firstProblem?: string;
+  /** With a client mix: what the clients did, and the ids of cancelled calls whose answers may still come. */
+  events?: ClientEvents;
+  cancelled: Set<number>;
+  /** Cancelled calls' requests still open, waiting for an answer that may come; and requests besides the calls on their way. */
+  lingering: Set<http.ClientRequest>;
+  sideways: Set<Promise<void>>;
   nextId: number;
   timeoutMs: number;
   requestsPerSession?: number;
@@ -109,21 +119,56 @@ export function problem(h: Http, text: string): void {
 
 // ---- sending ----
 
-export function post(h: Http, s: Session, id: number | undefined, body: string, options = s.post, retried = false): void {
+export function post(h: Http, s: Session, id: number | undefined, body: string, options = s.post, retried = false, how?: Abandon): void {
   const req = h.lib.request(options, (res) => answered(h, res, s, id, req));
   req.on('error', (err) => failed(h, err, req, s, id, body, options, retried));
   if (id !== undefined) h.pending.table.get(id)!.req = req;
+  // Given up on once it has reached the server: hung up on at once, or cancelled with a notification.
+  if (how && id !== undefined) req.once('finish', () => giveUp(h, s, id, req, how));
   req.end(body);
 }
 
-export function sendRequest(h: Http, s: Session, method: string, paramsJson: string | undefined, init: boolean, done: Done): void {
+export function sendRequest(h: Http, s: Session, method: string, paramsJson: string | undefined, init: boolean, done: Done, how?: Abandon): void {
   const id = h.nextId++;
   if (!init) s.used++;
   s.inFlight++;
   h.pending.table.set(id, { done, sentAt: h.now(), session: s, init });
   const framed = h.flavour.frame?.(h, s, method, paramsJson);
-  if (framed) post(h, s, id, requestJson(id, method, framed.params), framed.options);
-  else post(h, s, id, requestJson(id, method, paramsJson));
+  if (framed) post(h, s, id, requestJson(id, method, framed.params), framed.options, false, how);
+  else post(h, s, id, requestJson(id, method, paramsJson), s.post, false, how);
+}
+
+/** How long the answer to a cancelled call is waited for before its connection is closed, as a client that gave up would. */
+const CANCELLED_GRACE_MS = 1000;
+
+/**
+ * The client gives up on a request it has sent: it hangs up (the connection is closed before the answer),
+ * or it cancels the call (notifications/cancelled in the 2025 era; in 2026-07-28, where a cancellation is
+ * the client closing the answer's stream, a hang-up). The caller is told at once; an answer that comes to
+ * a cancelled call anyway is counted.
+ */
+function giveUp(h: Http, s: Session, id: number, req: http.ClientRequest, how: Abandon): void {
+  const p = h.pending.table.get(id);
+  if (!p || p.req !== req) return;
+  h.pending.table.delete(id);
+  settle(h, p);
+  const events = h.events!;
+  if (how === 'cancel' && !h.flavour.stateless) {
+    events.cancelled++;
+    post(h, s, undefined, notificationJson('notifications/cancelled', `{"requestId":${id},"reason":"mcp-hammer: the client cancelled the call"}`));
+    h.cancelled.add(id);
+    h.lingering.add(req);
+    setTimeout(() => {
+      h.cancelled.delete(id);
+      h.lingering.delete(req);
+      req.destroy();
+    }, CANCELLED_GRACE_MS).unref();
+  } else {
+    if (how === 'cancel') events.cancelled++;
+    else events.hungUp++;
+    req.destroy();
+  }
+  p.done({ kind: 'abandoned', how });
 }
 
 // ---- answers ----
@@ -158,7 +203,8 @@ function handle(h: Http, msg: Message, s: Session, status: number): void {
   }
   const p = typeof msg.id === 'number' ? h.pending.table.get(msg.id) : undefined;
   if (!p) {
-    h.stats.unknownIds++;
+    if (typeof msg.id === 'number' && h.cancelled.delete(msg.id)) h.stats.answeredAfterCancel = (h.stats.answeredAfterCancel ?? 0) + 1;
+    else h.stats.unknownIds++;
     return;
   }
   h.pending.table.delete(msg.id as number);
@@ -306,7 +352,9 @@ export function endSession(h: Http, s: Session): void {
   if (s.ended) return;
   s.ended = true;
   h.live.delete(s);
-  h.flavour.end(h, s);
+  // Left without DELETE: its client is gone, and with it its GET stream.
+  if (s.abandoned) s.stream?.destroy();
+  else h.flavour.end(h, s);
 }
 
 // ---- small things ----

@@ -5,8 +5,9 @@
 import type { Readable, Writable } from 'node:stream';
 import {
   answerServerRequest, countNonJson, fromServer, inFlight, newStats, notificationJson, promised, CLOSED,
-  type Connection, type ConnectionOptions, type Done, type Message,
+  type Connection, type ConnectionOptions, type Done, type Message, type Outcome,
 } from './connection.js';
+import { newEvents, Varied, type ClientEvents } from '../clients/mix.js';
 import { perCall, withMeta, type Envelope } from './era.js';
 
 /** A request in flight. The records are reused: a million requests make no million of them. */
@@ -94,7 +95,8 @@ export function connectStdio(input: Readable, output: Writable, options: Connect
     }
     const slot = typeof msg.id === 'number' ? table.get(msg.id) : undefined;
     if (slot === undefined) {
-      stats.unknownIds++;
+      if (cancelled.delete(msg.id as number)) stats.answeredAfterCancel = (stats.answeredAfterCancel ?? 0) + 1;
+      else stats.unknownIds++;
       return;
     }
     const latencyMs = receivedAt - slots[slot].batch.sentAt;
@@ -133,9 +135,36 @@ export function connectStdio(input: Readable, output: Writable, options: Connect
     table.set(id, slot);
   };
 
-  return {
+  // The client mix over stdio: a share of the calls cancelled in flight (notifications/cancelled right after
+  // the request, in the same write), and the caller told at once. The server may still answer: counted.
+  const cancelled = new Set<number>();
+  let varied: Varied | undefined;
+  let events: ClientEvents | undefined;
+  let share = 0;
+  const sendMixed: Connection['send'] = (method, paramsJson, done) => {
+    share += varied!.current.cancel;
+    if (share < 100 || pending.closed()) return sendRequest(method, paramsJson, done);
+    share -= 100;
+    const id = nextId++;
+    write('{"jsonrpc":"2.0","id":' + id + tailFor(method, paramsJson)
+      + `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":${id},"reason":"mcp-hammer: the client cancelled the call"}}\n`);
+    cancelled.add(id);
+    // Bounded: a server may rightly never answer a cancelled call.
+    if (cancelled.size > 10_000) cancelled.delete(cancelled.values().next().value!);
+    events!.cancelled++;
+    setImmediate(done, ABANDONED);
+  };
+
+  const conn: Connection = {
     send: sendRequest,
     request: promised(sendRequest),
+    mix(mix) {
+      varied = new Varied(mix);
+      events = newEvents();
+      conn.events = events;
+      conn.nextBlock = () => void varied!.next();
+      if (mix.cancel > 0) conn.send = sendMixed;
+    },
     notify: (method, paramsJson) => write(notificationJson(method, paramsJson) + '\n'),
     inFlight: () => table.size,
     setTimeoutMs: pending.setTimeoutMs,
@@ -146,7 +175,10 @@ export function connectStdio(input: Readable, output: Writable, options: Connect
     stats,
     close: () => { pending.close(); },
   };
+  return conn;
 }
+
+const ABANDONED: Outcome = Object.freeze({ kind: 'abandoned', how: 'cancel' });
 
 /**
  * Chunks of a byte stream in, lines out. A chunk is decoded once, up to its last newline (a newline byte

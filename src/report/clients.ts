@@ -1,0 +1,35 @@
+// The lines under the memory lines that say what the client mix did, what asking for abandoned sessions
+// again found, and what each call and behaviour cost.
+import type { ClientsSection } from '../results.js';
+import { count as n, formatBytes, formatDuration } from '../format.js';
+
+export function clientsLines(c: ClientsSection): string[] {
+  const e = c.events;
+  const parts: string[] = [];
+  if (e.opened) parts.push(`${n(e.opened)} short sessions (${n(e.abandoned)} abandoned, ${n(e.deleted)} ended with DELETE)`);
+  if (e.streams || c.getStream === 'none') parts.push(c.getStream === 'none' ? 'no GET stream offered' : `${n(e.streams)} GET streams (${n(e.dropped)} dropped)`);
+  if (e.cancelled) parts.push(`${n(e.cancelled)} cancelled${c.answeredAfterCancel ? ` (${n(c.answeredAfterCancel)} answered anyway)` : ''}`);
+  if (e.hungUp) parts.push(`${n(e.hungUp)} hung up on`);
+  if (e.refused) parts.push(`${n(e.refused)} refused${refusedHow(c.refusals)}`);
+  const lines = [`Clients: ${parts.join(', ') || 'polite'}`];
+  const r = c.reclaim;
+  if (r?.capAt !== undefined) lines.push(`Session cap: the server refused a new session (503) with ${n(r.capAt)} open`);
+  if (r?.freed) lines.push(`Abandoned sessions: freed by the server (one asked about again after ${formatDuration(r.youngestFreedSeconds ?? 0)} was gone)`);
+  else if (r?.held) lines.push(`Abandoned sessions: still held ${formatDuration(r.oldestHeldSeconds ?? 0)} after they were left (asked about again: ${n(r.held)})`);
+  const a = c.attribution;
+  if (a && a.factors.length) {
+    const costs = a.factors.map((f) => `${f.unit} ${formatBytes(f.bytesPerEvent)}${f.stderr ? ` ±${formatBytes(f.stderr)}` : ""}`);
+    lines.push(`Cost per event (${a.evidence}): ${costs.join('; ')}`);
+  }
+  return lines;
+}
+
+/** " (404 unknown session id, 400 no session id, 405 wrong method)": the status each kind mostly got. */
+function refusedHow(refusals: ClientsSection['refusals']): string {
+  if (!refusals) return '';
+  const kinds = Object.entries(refusals).map(([kind, by]) => {
+    const [status] = Object.entries(by).sort((a, b) => b[1] - a[1])[0] ?? [];
+    return status ? `${status} ${kind}` : '';
+  }).filter(Boolean);
+  return kinds.length ? ` (${kinds.join(', ')})` : '';
+}

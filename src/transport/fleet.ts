@@ -1,0 +1,284 @@
+// The client mix over HTTP (clients/mix.ts): many clients on one connection. Long-lived sessions carry most
+// calls and keep their GET event stream open, dropping it now and then (the connection reset) and opening
+// it again as clients do; short sessions are opened as the run goes and, after their calls, left without
+// DELETE or ended with it; calls are cancelled or hung up on in flight; a trickle of requests is refused
+// (an unknown session id, none, a wrong method). What the clients did is counted in `events`.
+// In 2026-07-28 there are no sessions, DELETE or GET stream: calls are cancelled by closing their stream,
+// hung up on, and refused requests carry a wrong method. Over HTTP+SSE a session is its event stream.
+import { notificationJson, CLOSED, type Abandon, type Done, type Outcome } from './connection.js';
+import { eventReader } from './eventstream.js';
+import { endSession, markLost, post, receive, sendRequest, type Http, type Session, type Waiting } from './post.js';
+import { newEvents, Varied, type Mix } from '../clients/mix.js';
+
+export interface Fleet {
+  varied: Varied;
+  /** The handshake's session has been given its GET stream. */
+  started: boolean;
+  /** Long-lived sessions ready for calls, and how many are being opened. */
+  long: Session[];
+  openingLong: number;
+  /** The short session in use, the calls it has left, and the requests waiting for the next one. */
+  short: Session | null;
+  shortLeft: number;
+  shortOpening: boolean;
+  shortWaiting: Waiting[];
+  next: number;
+  /** Accumulators: a behaviour happens when its share adds up to a whole (an even spread, no randomness). */
+  acc: { churn: number; abandon: number; drop: number; cancel: number; hangup: number; refused: number };
+  /** Whether the server offers a GET stream: unknown until the first one is asked for. */
+  getStream: 'unknown' | 'offered' | 'none';
+  /** The statuses refused requests got, by what was wrong with them. */
+  refusals: Record<string, Record<string, number>>;
+  refusalKind: number;
+  /** Abandoned sessions waiting to be asked whether the server still holds them: their ids and when. */
+  abandonedIds: { id: string; at: number }[];
+  reclaim: Reclaim;
+  /** The server refused a new session (503, as a server at its session cap does): how many were open then. */
+  capAt?: number;
+}
+
+/** What asking for abandoned sessions again found: freed (404) or still held, and at what age. */
+export interface Reclaim {
+  probes: number;
+  freed: number;
+  held: number;
+  /** The youngest abandoned session found freed, and the oldest found still held, in seconds since abandoned. */
+  youngestFreedSeconds?: number;
+  oldestHeldSeconds?: number;
+}
+
+/**
+ * Abandoned sessions kept to ask about: one every half second, for the last two minutes. The first asked
+ * about is a second old, each next twice as old as the oldest found still held: an idle timeout is found
+ * within a factor of two, in a handful of asks.
+ */
+const RECLAIM_KEEP = 240;
+const RECLAIM_EVERY_MS = 500;
+const RECLAIM_MIN_AGE_MS = 1000;
+
+export function newFleet(h: Http, mix: Mix): Fleet {
+  h.events = newEvents();
+  return {
+    varied: new Varied(mix), started: false, long: [h.current], openingLong: 0, short: null, shortLeft: 0, shortOpening: false, shortWaiting: [],
+    next: 0, acc: { churn: 0, abandon: 0, drop: 0, cancel: 0, hangup: 0, refused: 0 }, getStream: 'unknown', refusals: {}, refusalKind: 0,
+    abandonedIds: [], reclaim: { probes: 0, freed: 0, held: 0 },
+  };
+}
+
+/** A whole has added up: take it away and say so. */
+function due(acc: Fleet['acc'], key: keyof Fleet['acc'], share: number, whole = 100): boolean {
+  acc[key] += share;
+  if (acc[key] < whole) return false;
+  acc[key] -= whole;
+  return true;
+}
+
+/** Send a call as one of the fleet's clients. */
+export function fleetSend(h: Http, f: Fleet, method: string, paramsJson: string | undefined, done: Done): void {
+  if (!f.started) {
+    f.started = true;
+    openGetStream(h, f, h.current);
+  }
+  const mix = f.varied.current;
+  if (due(f.acc, 'refused', mix.refused)) refuse(h, f);
+  if (due(f.acc, 'drop', mix.drop, 1000)) dropStream(h, f);
+  const how: Abandon | undefined = due(f.acc, 'cancel', mix.cancel) ? 'cancel' : due(f.acc, 'hangup', mix.hangup) ? 'hangup' : undefined;
+  if (f.capAt === undefined && !h.flavour.stateless && due(f.acc, 'churn', mix.churn)) return onShort(h, f, { method, paramsJson, done }, how);
+  const s = longSession(h, f);
+  if (!s) return void setImmediate(done, CLOSED);
+  sendRequest(h, s, method, paramsJson, false, done, how);
+}
+
+/** The next long-lived session, round robin; one more is opened while there are fewer than the mix asks. */
+function longSession(h: Http, f: Fleet): Session | null {
+  f.long = f.long.filter((s) => !s.lost && !s.ended);
+  if (!h.flavour.stateless && f.long.length + f.openingLong < f.varied.base.sessions) {
+    f.openingLong++;
+    void openSession(h, f, 'long').then((s) => {
+      f.openingLong--;
+      if (s) f.long.push(s);
+    });
+  }
+  if (!f.long.length) return h.current.lost ? null : h.current;
+  return f.long[f.next++ % f.long.length];
+}
+
+/** A call for the short session: sent on it, or queued for the next one, which is opened when needed. */
+function onShort(h: Http, f: Fleet, w: Waiting, how: Abandon | undefined): void {
+  const s = f.short;
+  if (s && f.shortLeft > 0 && !s.lost) {
+    f.shortLeft--;
+    sendRequest(h, s, w.method, w.paramsJson, false, w.done, how);
+    if (f.shortLeft === 0) endShort(h, f, s);
+    return;
+  }
+  f.shortWaiting.push(w);
+  if (f.shortOpening) return;
+  f.shortOpening = true;
+  void openSession(h, f, 'short').then((next) => {
+    f.shortOpening = false;
+    const waiting = f.shortWaiting;
+    f.shortWaiting = [];
+    if (!next) {
+      for (const q of waiting) q.done(CLOSED);
+      return;
+    }
+    h.events!.opened++;
+    f.short = next;
+    f.shortLeft = f.varied.base.length;
+    for (const q of waiting) onShort(h, f, q, undefined);
+  });
+}
+
+/** A short session's calls are spent: left without DELETE, or ended with it, once its last call is answered. */
+function endShort(h: Http, f: Fleet, s: Session): void {
+  f.short = null;
+  s.retired = true;
+  if (due(f.acc, 'abandon', f.varied.current.abandon)) {
+    s.abandoned = true;
+    h.events!.abandoned++;
+    h.sessions.abandoned = (h.sessions.abandoned ?? 0) + 1;
+    const last = f.abandonedIds.at(-1);
+    if (s.id && (!last || h.now() - last.at >= RECLAIM_EVERY_MS)) {
+      f.abandonedIds.push({ id: s.id, at: h.now() });
+      if (f.abandonedIds.length > RECLAIM_KEEP) f.abandonedIds.shift();
+    }
+  } else {
+    h.events!.deleted++;
+  }
+  if (s.inFlight === 0) endSession(h, s);
+}
+
+/** Open a session (the handshake's initialize replayed), and its GET stream. Null when the server would not. */
+async function openSession(h: Http, f: Fleet, kind: 'long' | 'short'): Promise<Session | null> {
+  let s: Session;
+  try {
+    s = await h.flavour.open(h);
+  } catch {
+    return null;
+  }
+  s.kind = kind;
+  const outcome = await new Promise<Outcome>((resolve) => sendRequest(h, s, 'initialize', h.initParams, true, resolve));
+  if (outcome.kind !== 'answer' || outcome.message.error || h.pending.closed()) {
+    // 503: the server holds as many sessions as it will (a cap); short sessions stop, the calls go on.
+    if (outcome.kind === 'answer' && outcome.http?.status === 503 && f.capAt === undefined) f.capAt = h.sessions.opened - h.sessions.ended;
+    s.retired = true;
+    endSession(h, s);
+    return null;
+  }
+  post(h, s, undefined, notificationJson('notifications/initialized', undefined));
+  openGetStream(h, f, s);
+  return s;
+}
+
+/** Streamable HTTP (2025): the session's GET event stream, when the server offers one (405: it does not). */
+export function openGetStream(h: Http, f: Fleet, s: Session): void {
+  if (h.flavour.sse || h.flavour.stateless || f.getStream === 'none' || s.ended || s.abandoned || h.pending.closed()) return;
+  const headers: Record<string, string> = { ...(s.post.headers as Record<string, string>), accept: 'text/event-stream' };
+  delete headers['content-type'];
+  // A connection of its own, so that dropping the stream resets that connection alone.
+  const req = h.lib.request({ ...s.post, agent: false, method: 'GET', headers }, (res) => {
+    if (res.statusCode !== 200 || !String(res.headers['content-type']).startsWith('text/event-stream')) {
+      res.resume();
+      // 409: the stream just dropped is still open on the server's side (one per session): again, later.
+      if (res.statusCode === 409 && f.getStream === 'offered') setTimeout(() => openGetStream(h, f, s), 200).unref();
+      else if (f.getStream !== 'offered') f.getStream = 'none';
+      return;
+    }
+    f.getStream = 'offered';
+    h.events!.streams++;
+    res.setEncoding('utf8');
+    res.on('data', eventReader((e) => { if (e.event === 'message') receive(h, e.data, s, 200); }));
+    res.on('error', () => {});
+  });
+  req.on('error', () => {});
+  s.stream = req;
+  req.end();
+}
+
+/**
+ * Ask the server about the oldest abandoned session not yet asked about (a ping with its id): 404 says it
+ * was freed, an answer that it is still held. One ask per block; each session asked about once, since the
+ * ask itself uses the session.
+ */
+export function askReclaimed(h: Http, f: Fleet): void {
+  const now = h.now();
+  if (f.reclaim.freed > 0 || h.flavour.sse || h.pending.closed()) return;
+  const wanted = Math.max(RECLAIM_MIN_AGE_MS, 2000 * (f.reclaim.oldestHeldSeconds ?? 0));
+  // The youngest kept that is old enough; each is asked about once.
+  let at = -1;
+  for (let i = f.abandonedIds.length - 1; i >= 0; i--) if (now - f.abandonedIds[i].at >= wanted) { at = i; break; }
+  if (at < 0) return;
+  const [next] = f.abandonedIds.splice(at, 1);
+  const age = (now - next.at) / 1000;
+  const headers = { ...(h.current.post.headers as Record<string, string>), 'mcp-session-id': next.id };
+  f.reclaim.probes++;
+  const req = h.lib.request({ ...h.current.post, headers }, (res) => {
+    const r = f.reclaim;
+    if (res.statusCode === 404) {
+      r.freed++;
+      r.youngestFreedSeconds = Math.min(r.youngestFreedSeconds ?? Infinity, age);
+    } else if (res.statusCode && res.statusCode < 300) {
+      r.held++;
+      r.oldestHeldSeconds = Math.max(r.oldestHeldSeconds ?? 0, age);
+    }
+    res.resume();
+  });
+  req.on('error', () => {});
+  sideways(h, req);
+  req.end('{"jsonrpc":"2.0","id":"mcp-hammer-reclaim","method":"ping"}');
+}
+
+/** Requests besides the calls (refused ones, asks about abandoned sessions) counted until they end. */
+function sideways(h: Http, req: { once(e: 'close', f: () => void): unknown }): void {
+  const ended = new Promise<void>((resolve) => req.once('close', resolve));
+  h.sideways.add(ended);
+  void ended.then(() => h.sideways.delete(ended));
+}
+
+/**
+ * At a block boundary: cancelled calls' requests still open are closed (as their clients would by now), and
+ * DELETEs and the other requests on their way waited for, 200 ms at most.
+ */
+export async function settleFleet(h: Http): Promise<void> {
+  for (const req of h.lingering) req.destroy();
+  h.lingering.clear();
+  await Promise.race([Promise.all([...h.ending, ...h.sideways]), new Promise((r) => setTimeout(r, 200).unref())]);
+}
+
+/** Drop a long-lived session's GET stream by resetting its connection, and open it again, as a client would. */
+function dropStream(h: Http, f: Fleet): void {
+  const s = f.long.find((x) => x.stream && !x.stream.destroyed && x !== h.current) ?? f.long.find((x) => x.stream && !x.stream.destroyed);
+  if (!s || !s.stream) return;
+  h.events!.dropped++;
+  const socket = s.stream.socket;
+  if (socket && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+  s.stream.destroy();
+  setTimeout(() => openGetStream(h, f, s), 50).unref();
+  if (h.flavour.sse) markLost(h, s);
+}
+
+const REFUSALS = ['unknown session id', 'no session id', 'wrong method'] as const;
+
+/**
+ * A request the server should refuse, of each kind in turn: a call with a session id it never gave, a call
+ * without one (2025 era), a method the endpoint does not serve. Counted, with the status it got.
+ */
+function refuse(h: Http, f: Fleet): void {
+  const kinds = h.flavour.stateless ? (['wrong method'] as const) : REFUSALS;
+  const kind = kinds[f.refusalKind++ % kinds.length];
+  const headers = { ...(h.current.post.headers as Record<string, string>) };
+  let method = 'POST';
+  if (kind === 'unknown session id') headers['mcp-session-id'] = `mcp-hammer-unknown-${h.events!.refused}`;
+  if (kind === 'no session id') delete headers['mcp-session-id'];
+  if (kind === 'wrong method') method = 'PUT';
+  h.events!.refused++;
+  const req = h.lib.request({ ...h.current.post, method, headers }, (res) => {
+    const by = (f.refusals[kind] ??= {});
+    by[String(res.statusCode)] = (by[String(res.statusCode)] ?? 0) + 1;
+    res.resume();
+  });
+  req.on('error', () => {});
+  sideways(h, req);
+  req.end('{"jsonrpc":"2.0","id":0,"method":"tools/list"}');
+}
