@@ -30,7 +30,7 @@ export interface Mix {
 }
 
 /** The mix a run uses unless told otherwise: what clients seen in the wild do, at rates a run can measure. */
-export const DEFAULT_MIX: Mix = { sessions: 4, churn: 30, length: 10, abandon: 60, drop: 10, cancel: 3, hangup: 2, refused: 1 };
+export const DEFAULT_MIX: Mix = { sessions: 4, churn: 50, length: 5, abandon: 60, drop: 10, cancel: 3, hangup: 2, refused: 1 };
 
 /** A perfectly polite client: one session, never abandoned, no stream, nothing cancelled or hung up on. */
 export const POLITE: Mix = { sessions: 1, churn: 0, length: 10, abandon: 0, drop: 0, cancel: 0, hangup: 0, refused: 0 };

@@ -26,14 +26,16 @@ export interface Factor {
   name: string;
   kind: FactorKind;
   unit: string;
-  /** Events over the part judged (after warm-up). */
+  /** Events over the part judged (after warm-up): the count's rises. */
   events: number;
+  /** The count's highest value over the part judged (for a count that goes down too: sessions held). */
+  peak: number;
   bytesPerEvent: number;
   /** Standard error of bytesPerEvent. */
   stderr: number;
-  /** Growth it explains over the part judged. */
+  /** Growth it explains over the part judged: its cost times the count's change. */
   bytes: number;
-  /** Over three standard errors, and a share of the growth that counts. */
+  /** Over three standard errors, and a share of the growth that counts (for a count that goes down too, at its peak). */
   established: boolean;
 }
 
@@ -56,7 +58,7 @@ const BLOCKS_PER_FACTOR = 3;
 export function attribute(floors: Point[], inputs: FactorInput[], from: number, significant: number): Attribution | null {
   const start = Math.max(0, from - 1);
   const n = floors.length - 1 - start;
-  const used = inputs.filter((f) => f.counts[floors.length - 1] - f.counts[start] > 0);
+  const used = inputs.filter((f) => f.counts.some((c, k) => k > start && c !== f.counts[k - 1]));
   if (!used.length || n < BLOCKS_PER_FACTOR * used.length) return null;
   // One row per block: its growth, and the growth of each count over it.
   const rows: number[][] = [];
@@ -68,11 +70,17 @@ export function attribute(floors: Point[], inputs: FactorInput[], from: number, 
   const { cost, stderr } = nonNegative(rows, y);
   const growth = floors.at(-1)!.bytes - floors[start].bytes;
   const factors = used.map((f, j): Factor => {
-    const events = f.counts[floors.length - 1] - f.counts[start];
-    const bytes = cost[j] * events;
+    let events = 0;
+    let peak = 0;
+    for (let k = start + 1; k < floors.length; k++) {
+      events += Math.max(0, f.counts[k] - f.counts[k - 1]);
+      peak = Math.max(peak, f.counts[k]);
+    }
+    const bytes = cost[j] * (f.counts[floors.length - 1] - f.counts[start]);
+    const monotone = f.counts.every((c, k) => k === 0 || c >= f.counts[k - 1]);
     return {
-      name: f.name, kind: f.kind, unit: f.unit, events, bytesPerEvent: cost[j], stderr: stderr[j], bytes,
-      established: cost[j] > 3 * stderr[j] && bytes > Math.max(significant / 4, 0),
+      name: f.name, kind: f.kind, unit: f.unit, events, peak, bytesPerEvent: cost[j], stderr: stderr[j], bytes,
+      established: cost[j] > 3 * stderr[j] && (monotone ? bytes : cost[j] * peak) > significant / 4,
     };
   }).sort((a, b) => b.bytes - a.bytes);
   const explained = growth > 0 ? Math.min(1, factors.reduce((s, f) => s + f.bytes, 0) / growth) : 0;

@@ -45,8 +45,16 @@ export function leakVerdict(trend: Trend, target: LeakTarget, run: RunLength): V
 
 /** "1.0 KB/request", with churn "1.0 KB/request or 16 KB/session". */
 export function leakSize(target: LeakTarget, per = 'request'): string {
-  const session = target.bytesPerSession && target.requestsPerSession ? ` or ${formatBytes(target.bytesPerSession)}/session` : '';
+  const events = target.perEvent?.length ? `, ${perEventSizes(target.perEvent)}` : '';
+  const session = target.bytesPerSession && target.requestsPerSession ? ` or ${formatBytes(target.bytesPerSession)}/session` : events;
   return `${formatBytes(target.bytesPerRequest)}/${per}${session}`;
+}
+
+/** "4.0 KB per session ended with DELETE, 16 KB per cancelled call or hung-up request": sizes grouped. */
+function perEventSizes(events: NonNullable<LeakTarget['perEvent']>): string {
+  const by = new Map<number, string[]>();
+  for (const e of events) by.set(e.bytes, [...(by.get(e.bytes) ?? []), e.unit]);
+  return [...by].map(([bytes, units]) => `${formatBytes(bytes)} per ${units.join(' or ')}`).join(', ');
 }
 
 /** What the run could rule out, why not more, and how to get a verdict. per: 'request', or 'key' (cache). */

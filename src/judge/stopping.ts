@@ -13,6 +13,11 @@ export interface LeakTarget {
   /** With session churn: the smallest leak per session that matters (16 KB). */
   bytesPerSession?: number;
   requestsPerSession?: number;
+  /**
+   * With the client mix: the smallest leak per event of each behaviour that matters, and how often the
+   * behaviour happened per request; a PASS must rule out each, as growth per request.
+   */
+  perEvent?: { unit: string; bytes: number; perRequest: number }[];
 }
 
 export type Decision = 'pass' | 'fail' | null;
@@ -24,6 +29,7 @@ export const LOOKS = 3;
 export function rulesOut(trend: Trend, target: LeakTarget): boolean {
   const perRequest = trend.ruledOutBytesPerRequest;
   if (!(perRequest <= target.bytesPerRequest)) return false;
+  if (target.perEvent?.some((e) => perRequest > e.bytes * e.perRequest)) return false;
   return !(target.bytesPerSession && target.requestsPerSession) || perRequest * target.requestsPerSession <= target.bytesPerSession;
 }
 

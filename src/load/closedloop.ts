@@ -112,6 +112,7 @@ interface Run {
   issued: number;
   done: number;
   ok: number;
+  abandoned: number;
   errorCount: number;
   /** Answers received (for the silence check, read on each tick rather than the clock on each answer). */
   answers: number;
@@ -185,7 +186,7 @@ function newRun(o: HammerOptions, clock: () => number): Run {
       stopped();
     },
     whenStopped: new Promise<void>((r) => { stopped = r; }),
-    issued: 0, done: 0, ok: 0, errorCount: 0, answers: 0, hist: new Histogram(), errors: {}, refusals: {},
+    issued: 0, done: 0, ok: 0, abandoned: 0, errorCount: 0, answers: 0, hist: new Histogram(), errors: {}, refusals: {},
     gateClosed: false, active: 0, nextBlockAt: Infinity, blockFull: null, drained: null, allSettled: null,
   };
   run.start = run.now();
@@ -216,7 +217,9 @@ function requestPump(o: HammerOptions, run: Run): () => void {
     }
     const cls = classify(outcome);
     if (cls === null) {
-      run.ok++;
+      // Given up on by the client mix: neither answered nor failed.
+      if (outcome.kind === 'abandoned') run.abandoned++;
+      else run.ok++;
       return;
     }
     run.errorCount++;

@@ -7,7 +7,7 @@
 // hung up on, and refused requests carry a wrong method. Over HTTP+SSE a session is its event stream.
 import { notificationJson, CLOSED, type Abandon, type Done, type Outcome } from './connection.js';
 import { eventReader } from './eventstream.js';
-import { endSession, markLost, post, receive, sendRequest, type Http, type Session, type Waiting } from './post.js';
+import { endSession, markLost, post, receive, sendRequest, settle, type Http, type Session, type Waiting } from './post.js';
 import { newEvents, Varied, type Mix } from '../clients/mix.js';
 
 export interface Fleet {
@@ -197,14 +197,21 @@ export function openGetStream(h: Http, f: Fleet, s: Session): void {
 }
 
 /**
- * Ask the server about the oldest abandoned session not yet asked about (a ping with its id): 404 says it
- * was freed, an answer that it is still held. One ask per block; each session asked about once, since the
- * ask itself uses the session.
+ * Ask the server about an abandoned session (a ping with its id): 404 says it was freed, an answer that it
+ * is still held. One ask per block, each session asked about once (the ask itself uses it), at ages that
+ * bracket the server's idle time ever closer.
  */
 export function askReclaimed(h: Http, f: Fleet): void {
   const now = h.now();
-  if (f.reclaim.freed > 0 || h.flavour.sse || h.pending.closed()) return;
-  const wanted = Math.max(RECLAIM_MIN_AGE_MS, 2000 * (f.reclaim.oldestHeldSeconds ?? 0));
+  const r = f.reclaim;
+  if (h.flavour.sse || h.pending.closed()) return;
+  const held = r.oldestHeldSeconds ?? 0;
+  // Twice the oldest still held until one is found freed; then halfway between, until the two are close.
+  let wanted = Math.max(RECLAIM_MIN_AGE_MS, 2000 * held);
+  if (r.youngestFreedSeconds !== undefined) {
+    if (r.youngestFreedSeconds - held <= Math.max(0.5, 0.2 * r.youngestFreedSeconds)) return;
+    wanted = 500 * (held + r.youngestFreedSeconds);
+  }
   // The youngest kept that is old enough; each is asked about once.
   let at = -1;
   for (let i = f.abandonedIds.length - 1; i >= 0; i--) if (now - f.abandonedIds[i].at >= wanted) { at = i; break; }
@@ -214,7 +221,6 @@ export function askReclaimed(h: Http, f: Fleet): void {
   const headers = { ...(h.current.post.headers as Record<string, string>), 'mcp-session-id': next.id };
   f.reclaim.probes++;
   const req = h.lib.request({ ...h.current.post, headers }, (res) => {
-    const r = f.reclaim;
     if (res.statusCode === 404) {
       r.freed++;
       r.youngestFreedSeconds = Math.min(r.youngestFreedSeconds ?? Infinity, age);
@@ -251,6 +257,15 @@ function dropStream(h: Http, f: Fleet): void {
   const s = f.long.find((x) => x.stream && !x.stream.destroyed && x !== h.current) ?? f.long.find((x) => x.stream && !x.stream.destroyed);
   if (!s || !s.stream) return;
   h.events!.dropped++;
+  // HTTP+SSE: the session is its stream, and the calls in flight on it go with it, given up by the client.
+  if (h.flavour.sse) {
+    for (const [id, p] of h.pending.table) {
+      if (p.session !== s) continue;
+      h.pending.table.delete(id);
+      settle(h, p);
+      p.done({ kind: 'abandoned', how: 'hangup' });
+    }
+  }
   const socket = s.stream.socket;
   if (socket && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
   s.stream.destroy();

@@ -1,0 +1,162 @@
+// The memory verdict under a client mix: what a PASS must rule out at the rates the behaviours happened,
+// the memory that abandoned sessions hold only for a while (the server frees them, caps them, or is
+// declared to) left out of the series the trend is fitted to, no FAIL while abandoned sessions explain the
+// growth and whether the server frees them is not yet known, a FAIL that waits for its attribution, and the
+// verdict told what explains the growth. With a polite client and one call it changes nothing.
+import type { Connection } from '../transport/connection.js';
+import type { HttpConnection } from '../transport/http.js';
+import type { Floor } from '../load/closedloop.js';
+import type { Call } from '../requests/calls.js';
+import { attribute, attributionSentence, type Attribution, type FactorInput } from '../judge/attribute.js';
+import { memoryTrend, type Budgets, type Point, type Trend } from '../judge/trend.js';
+import { chooseEvidence, heapPoints, heapTrend, lookAtEvidence } from '../judge/evidence.js';
+import { sessionVerdict, type SessionBounds } from '../judge/reclaim.js';
+import type { Decision, LeakTarget } from '../judge/stopping.js';
+import type { Verdict } from '../judge/run.js';
+import { formatBytes, formatDuration } from '../format.js';
+import { pointsOf } from './look.js';
+import { BEHAVIOURS, factorsOf } from './clients.js';
+
+const KB = 1024;
+/** The smallest leak per event that matters, by behaviour. */
+const PER_EVENT: [string, string, number][] = [
+  ['abandoned', 'abandoned session', 4 * KB], ['deleted', 'session ended with DELETE', 4 * KB], ['dropped', 'dropped stream', 16 * KB],
+  ['cancelled', 'cancelled call', 16 * KB], ['hungUp', 'hung-up request', 16 * KB], ['refused', 'refused request', 16 * KB],
+];
+
+/** The two series a verdict reads, the memory abandoned sessions hold for a while left out. */
+export interface Series {
+  process: Point[];
+  heap: Point[] | null;
+}
+
+export class MixJudge {
+  private failedAt?: number;
+
+  constructor(private readonly calls: Call[], private readonly budgets: Budgets, private readonly leak: LeakTarget,
+    private readonly watched: boolean, private readonly conn: Connection, private readonly declaredSeconds?: number) {}
+
+  /** What the server showed of freeing abandoned sessions, and what the user declared; null without a mix. */
+  bounds(): SessionBounds | null {
+    const r = (this.conn as HttpConnection).reclaim?.();
+    const declared = this.declaredSeconds;
+    if (!r) return declared === undefined ? null : { freed: 0, held: 0, declaredSeconds: declared };
+    return { ...r, ...(declared !== undefined ? { declaredSeconds: declared } : {}) };
+  }
+
+  /** The idle time after which the server frees abandoned sessions: halfway between the oldest found held and the youngest found freed. */
+  idle(): number | undefined {
+    const b = this.bounds();
+    if (!b?.freed || b.youngestFreedSeconds === undefined) return undefined;
+    return ((b.oldestHeldSeconds ?? 0) + b.youngestFreedSeconds) / 2;
+  }
+
+  factors(floors: Floor[]): FactorInput[] {
+    return factorsOf(floors, this.calls, this.idle());
+  }
+
+  /**
+   * The series to judge: each less what abandoned sessions hold for a while, when that is known to be so:
+   * sessions still held until the server frees them, or (capped, or declared freed) every abandoned one.
+   */
+  series(floors: Floor[]): Series {
+    return { process: this.without(pointsOf(floors), floors, this.budgets), heap: this.watched ? this.without(heapPoints(floors), floors) : null };
+  }
+
+  private without(points: Point[], floors: Floor[], budgets?: Budgets): Point[] {
+    const b = this.bounds();
+    const name = b?.capAt !== undefined || b?.declaredSeconds !== undefined ? 'abandoned' : b?.freed ? 'held' : undefined;
+    const factors = name ? this.factors(floors) : [];
+    const factor = factors.find((f) => f.name === name);
+    if (!factor) return points;
+    const raw = budgets ? memoryTrend(points, budgets) : heapTrend(points);
+    const cost = attributeOn(points, raw, factors)?.factors.find((f) => f.name === name)?.bytesPerEvent ?? 0;
+    return cost ? points.map((p, k) => ({ ...p, bytes: p.bytes - cost * (factor.counts[k] - factor.counts[0]) })) : points;
+  }
+
+  /** --leak-size per request, and per event of each behaviour at the rate it happened (see PER_EVENT). */
+  target(floors: Floor[]): LeakTarget {
+    const last = floors.at(-1);
+    if (!last?.counts || !last.requests) return this.leak;
+    const b = this.bounds();
+    const freesAbandoned = Boolean(b && (b.freed > 0 || b.capAt !== undefined || b.declaredSeconds !== undefined));
+    const perEvent = PER_EVENT.flatMap(([key, unit, bytes]) => {
+      const rate = (last.counts![this.calls.length + BEHAVIOURS.findIndex(([k]) => k === key)] ?? 0) / last.requests;
+      return rate > 0 && !(key === 'abandoned' && freesAbandoned) ? [{ unit, bytes, perRequest: rate }] : [];
+    });
+    return perEvent.length ? { ...this.leak, perEvent } : this.leak;
+  }
+
+  /** The trends of both series. */
+  trends(floors: Floor[]): { process: Trend; heap: Trend | null } {
+    const s = this.series(floors);
+    return { process: memoryTrend(s.process, this.budgets), heap: s.heap ? heapTrend(s.heap) : null };
+  }
+
+  /** The growth attributed, on the evidence that decides (or on the trend given). */
+  attribution(floors: Floor[], trend?: Trend): Attribution | null {
+    const factors = this.factors(floors);
+    if (factors.length < 2) return null;
+    // On the series as measured: the memory held for a while is a factor of its own there.
+    const t = this.trends(floors);
+    const deciding = trend ?? chooseEvidence(t.process, t.heap, this.target(floors)).trend;
+    const onHeap = this.watched && (deciding === t.heap || (trend !== undefined && trend !== t.process && t.heap !== null));
+    return attributeOn(onHeap ? heapPoints(floors) : pointsOf(floors), deciding, factors);
+  }
+
+  /** One look: the decision and what it rules out; no FAIL while abandoned sessions explain the growth and may yet be freed. */
+  look(floors: Floor[]): { decision: Decision; ruledOut: number } {
+    const t = this.trends(floors);
+    const seen = lookAtEvidence(t.process, t.heap, this.target(floors));
+    if (seen.decision !== 'fail') return seen;
+    const span = (floors.at(-1)?.seconds ?? 0) - (floors[t.process.warmupBlocks]?.seconds ?? 0);
+    const sessions = sessionVerdict(this.attribution(floors), this.bounds(), formatBytes, formatDuration, span);
+    return sessions && sessions.kind !== 'kept' ? { ...seen, decision: null } : seen;
+  }
+
+  /**
+   * Whether a decided look may stop the run: a PASS may; a FAIL once a call or behaviour established explains
+   * half of the growth, or with nothing to attribute, or after as long again as the FAIL took to come.
+   */
+  ready(decision: Decision, floors: Floor[]): boolean {
+    if (decision !== 'fail' || this.factors(floors).length < 2) return true;
+    const seconds = floors.at(-1)?.seconds ?? 0;
+    this.failedAt ??= seconds;
+    if (seconds >= 2 * this.failedAt) return true;
+    const a = this.attribution(floors);
+    return Boolean(a && a.factors.filter((f) => f.established).reduce((s, f) => s + f.bytes, 0) >= 0.5 * a.growth);
+  }
+
+  /**
+   * The verdict told what explains the growth: a FAIL names it; one explained by abandoned sessions the server
+   * frees, caps, or is declared to free, a PASS saying so; sessions never freed, what to do.
+   */
+  verdict(v: Verdict, floors: Floor[], trend: Trend): Verdict {
+    const a = this.attribution(floors, trend);
+    const b = this.bounds();
+    const held = this.heldSentence(a, b);
+    if (v.pass) return held ? { ...v, reasons: [...v.reasons, held] } : v;
+    if (v.undecided || !a) return v;
+    const sessions = sessionVerdict(a, b, formatBytes, formatDuration);
+    const explained = attributionSentence(a, formatBytes);
+    if (sessions?.kind === 'bounded') {
+      const cleared = explained?.split('; ').filter((p) => !p.startsWith('explained by')) ?? [];
+      return { pass: true, reasons: [sessions.sentence, ...(cleared.length ? [cleared.join('; ')] : [])] };
+    }
+    return { ...v, reasons: [v.reasons[0], ...(explained ? [explained] : []), ...(sessions ? [sessions.sentence] : []), ...v.reasons.slice(1)] };
+  }
+
+  /** What abandoned sessions hold for a while, left out of the trend: said beside a PASS. */
+  private heldSentence(a: Attribution | null, b: SessionBounds | null): string | undefined {
+    const held = a?.factors.find((f) => f.name === 'held' && f.bytesPerEvent > 0);
+    if (!held || !b?.freed) return undefined;
+    return `abandoned sessions hold ${formatBytes(held.bytesPerEvent)} each until the server frees them, ${formatDuration(b.youngestFreedSeconds ?? 0)} `
+      + `or less after they are left (${Math.round(held.peak).toLocaleString("en-US")} held at most: ${formatBytes(held.bytesPerEvent * held.peak)}); that memory is left out of the trend`;
+  }
+}
+
+/** The attribution on a trend, from its own points after its warm-up. */
+export function attributeOn(points: Point[], trend: Trend, factors: FactorInput[]): Attribution | null {
+  if (!factors.length || trend.shape === 'too short') return null;
+  return attribute(points, factors, trend.warmupBlocks, trend.significant);
+}
