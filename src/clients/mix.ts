@@ -29,6 +29,17 @@ export interface Mix {
   refused: number;
 }
 
+/** Sylvester's Hadamard matrix of order 8: +1 or -1 at (row, column), each 0..7; columns 1..7 are orthogonal and balanced. */
+export function hadamard(row: number, column: number): number {
+  let bits = row & column;
+  let sign = 1;
+  while (bits) {
+    sign = -sign;
+    bits &= bits - 1;
+  }
+  return sign;
+}
+
 /** The mix a run uses unless told otherwise: what clients seen in the wild do, at rates a run can measure. */
 export const DEFAULT_MIX: Mix = { sessions: 4, churn: 50, length: 5, abandon: 60, drop: 10, cancel: 3, hangup: 2, refused: 1 };
 
@@ -80,10 +91,11 @@ export interface ClientEvents {
 export const newEvents = (): ClientEvents => ({ opened: 0, abandoned: 0, deleted: 0, streams: 0, dropped: 0, cancelled: 0, hungUp: 0, refused: 0 });
 
 /**
- * The mix in force during one block: every share of the base mix times a factor drawn for that block, so
- * that over the run each behaviour's count varies apart from the others'. A factor is 0.25 or 1.75, as a
- * coin falls: each behaviour happens in every block, at a low or a high rate, the mean being the mix's; two
- * levels tell costs apart in fewer blocks than a spread of levels would.
+ * The mix in force during one block: every share of the base mix times 0.25 or 1.75 for that block, so that
+ * over the run each behaviour's count varies apart from the others' (each happens in every block, at a low
+ * or a high rate, the mean being the mix's). Which behaviours are high follows the rows of a Hadamard matrix
+ * of order 8 in turn: over every 8 blocks each behaviour is high in 4, and each pair of behaviours agrees in
+ * exactly 4, the design that tells their costs apart in the fewest blocks.
  */
 export class Varied {
   private state: number;
@@ -94,17 +106,28 @@ export class Varied {
     this.current = { ...base };
   }
 
-  /** Draw the next block's mix. */
+  private block = 0;
+  private fixed: Mix | null = null;
+
+  /** Hold the mix fixed (a phase that tries one behaviour at a time), or let it vary again (null). */
+  fix(mix: Mix | null): void {
+    this.fixed = mix;
+    if (mix) this.current = mix;
+  }
+
+  /** The next block's mix. */
   next(): Mix {
-    const vary = (v: number, max: number) => Math.min(max, v * (this.random() < 0.5 ? 0.25 : 1.75));
+    if (this.fixed) return this.current;
+    const row = this.block++ % 8;
+    const vary = (column: number, v: number, max: number) => Math.min(max, v * (hadamard(row, column) > 0 ? 1.75 : 0.25));
     this.current = {
       ...this.base,
-      churn: vary(this.base.churn, 100),
-      abandon: vary(this.base.abandon, 100),
-      drop: vary(this.base.drop, 10_000),
-      cancel: vary(this.base.cancel, 100),
-      hangup: vary(this.base.hangup, 100),
-      refused: vary(this.base.refused, 100),
+      churn: vary(1, this.base.churn, 100),
+      abandon: vary(2, this.base.abandon, 100),
+      drop: vary(3, this.base.drop, 10_000),
+      cancel: vary(4, this.base.cancel, 100),
+      hangup: vary(5, this.base.hangup, 100),
+      refused: vary(6, this.base.refused, 100),
     };
     return this.current;
   }

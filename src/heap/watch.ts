@@ -33,7 +33,7 @@ export class HeapWatch {
   private gcMs = 0;
   private snapshotMs = 0;
   private readonly results: HeapResults = {
-    evidence: 'JavaScript heap of the process serving the requests, and the memory its objects hold outside it, after a forced full GC',
+    evidence: 'JavaScript heap and ArrayBuffers of the process serving the requests, after a forced full GC',
     series: [], traceRequests: 0, growth: [], minBytes: MIN_GROWTH_BYTES, seconds: { snapshots: 0, gc: 0, trace: 0 },
   };
 

@@ -10,8 +10,8 @@
 // A cost is established when it is over three of its standard errors and the growth it explains counts.
 import type { Point } from './fit.js';
 
-/** What a factor is: a call of the load, a client behaviour, or the passing of time itself. */
-export type FactorKind = 'call' | 'behaviour' | 'time';
+/** What a factor is: a call of the load, a client behaviour, or what is held for a while (sessions until freed). */
+export type FactorKind = 'call' | 'behaviour' | 'held';
 
 export interface FactorInput {
   name: string;
@@ -180,11 +180,12 @@ const FEW_EVENTS = 20;
  * standard errors is under a quarter of the smallest cost named. Null when nothing is established.
  */
 export function attributionSentence(a: Attribution, formatBytes: (b: number) => string): string | null {
-  const named = a.factors.filter((f) => f.established);
+  // A count that goes down as well as up (sessions held for a while) explains no lasting growth: not named.
+  const named = a.factors.filter((f) => f.established && f.kind !== 'held');
   if (!named.length) return null;
   const each = named.map((f) => `${f.unit}: ${formatBytes(f.bytesPerEvent)} each (${Math.round(f.events).toLocaleString('en-US')} of them, ${formatBytes(f.bytes)})`);
   const smallest = Math.min(...named.map((f) => f.bytesPerEvent));
-  const others = a.factors.filter((f) => !f.established);
+  const others = a.factors.filter((f) => !f.established && f.kind !== 'held');
   const few = others.filter((f) => f.events < FEW_EVENTS);
   const cleared = others.filter((f) => f.events >= FEW_EVENTS && f.bytesPerEvent + 3 * f.stderr < smallest / 4);
   return [`explained by ${each.join(' and ')}`,

@@ -54,7 +54,7 @@ export function factorsOf(floors: Floor[], calls: Call[], idleSeconds?: number):
   BEHAVIOURS.forEach(([key, unit], j) => inputs.push({ name: key, kind: 'behaviour', unit, counts: at(calls.length + j) }));
   if (idleSeconds !== undefined) {
     const abandoned = at(calls.length);
-    inputs.push({ name: 'held', kind: 'behaviour', unit: 'abandoned sessions still held', counts: heldAt(floors, abandoned, idleSeconds) });
+    inputs.push({ name: 'held', kind: 'held', unit: 'abandoned sessions still held', counts: heldAt(floors, abandoned, idleSeconds) });
   }
   return inputs.filter((f) => f.counts.some((c) => c > 0));
 }

@@ -91,7 +91,7 @@ export function trendFields(trend: Trend | undefined): Pick<MemorySection,
 export function heapAfterGc(live: LiveHeap, points: Point[], trend: Trend, blockMs: number): HeapAfterGc {
   const first = points[trend.warmupBlocks - 1] ?? points[0];
   return {
-    evidence: 'JavaScript heap of the process serving the requests, and the memory its objects hold outside it, after a forced full GC',
+    evidence: 'JavaScript heap and ArrayBuffers of the process serving the requests, after a forced full GC',
     ...(live.serving() ? { pid: live.serving()!.pid } : {}),
     floors: points.map((p) => [p.requests, p.bytes]),
     baseline: Math.round(trend.baseline),

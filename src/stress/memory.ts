@@ -1,7 +1,7 @@
 // The memory leak test: start the server, hammer it with the same requests again and again while the
 // memory of its tree is sampled, judge the trend after warm-up (judge/trend.ts, judge/leak.ts), report.
 import { callRecord, chooseLoad } from '../requests/calls.js';
-import { hammer, type HammerResult } from '../load/closedloop.js';
+import { finished, hammer, type HammerResult } from '../load/closedloop.js';
 import { treeSampler } from '../sampling/tree.js';
 import { heapBaselineDue } from '../heap/watch.js';
 import type { Trend } from '../judge/trend.js';
@@ -19,6 +19,7 @@ import { handleCounter } from './handles.js';
 import { floorHooks, heapAfterLoad, runWithServer } from './lifecycle.js';
 import { clientLoad, clientsSection } from './clients.js';
 import { MixJudge } from './mixjudge.js';
+import { tryEachBehaviour, type PhaseFinding } from './phases.js';
 
 export async function memoryTest(opts: Options, ctx: RunContext, results: MemoryResults): Promise<void> {
   await runWithServer<Trend>(opts, ctx, results, async (target, watchers) => {
@@ -59,18 +60,34 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
     const heapResults = await heapAfterLoad(heap, ctx, run.stopReason, { ...opts, target, callFor, requests: run.requests, signal: ctx.signal });
     const ran = { durationSeconds: run.durationSeconds, requestsPerSecond: run.requestsPerSecond, setLength: !length.open };
     const { process, heap: onHeap } = mix.trends(run.floors);
+    // A leak under a client mix: each behaviour tried alone, to name the one that leaves memory behind.
+    const suspects = finished(run.stopReason) && !ctx.signal.aborted ? mix.suspects(run.floors) : [];
+    let phases: PhaseFinding[] = [];
+    if (suspects.length) {
+      ctx.say(`Leak found: trying each client behaviour alone (${suspects.length} of them), to see which leaves memory behind...`);
+      phases = await tryEachBehaviour({
+        conn: target.conn, base: opts.clients, calls, next: () => clients.deck.next(), counts: clients.counts, suspects,
+        idleSeconds: mix.idle(), bytesPerCall: mix.bytesPerCall(run.floors),
+        loop: {
+          conn: target.conn, concurrency: opts.concurrency, timeoutMs: opts.timeoutMs, ...timing, ...floorHooks(watchers, timing.blockMs, run.requests, () => false),
+          sampler: treeSampler(target.server.pid), signal: ctx.signal, serverExited: target.server.exited,
+        },
+        bytesOf: (f) => f.heap ?? f.bytes,
+      });
+    }
     return {
       load: run,
       floors: run.floors,
       heap: heapResults,
       trend: process,
       heapTrend: live ? onHeap : undefined,
-      rule: { main: (t) => t, decide: (t) => mix.verdict(leakVerdict(t, mix.target(run.floors), ran), run.floors, t), target: mix.target(run.floors) },
+      rule: { main: (t) => t, decide: (t) => mix.verdict(leakVerdict(t, mix.target(run.floors), ran), run.floors, t, phases), target: mix.target(run.floors) },
       fill: (t, deciding) => {
         fillMemory(results, run, t!, deciding ?? t!);
         if (live && onHeap) results.memory!.heapAfterGc = heapAfterGc(live, heapPoints(run.floors), onHeap, live.blockMs(timing.blockMs));
         const d = deciding ?? t!;
         results.clients = clientsSection(clients, target.conn, run.floors, mix.attribution(run.floors, d), d === onHeap ? 'heap after GC' : 'process memory');
+        if (results.clients && phases.length) results.clients.alone = phases.map((p) => ({ ...p, keptBytes: Math.round(p.keptBytes), bytesPerEvent: Math.round(p.bytesPerEvent), stderr: Math.round(p.stderr) }));
       },
     };
   });

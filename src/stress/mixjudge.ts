@@ -16,6 +16,7 @@ import type { Verdict } from '../judge/run.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { pointsOf } from './look.js';
 import { BEHAVIOURS, factorsOf } from './clients.js';
+import type { PhaseFinding } from './phases.js';
 
 const KB = 1024;
 /** The smallest leak per event that matters, by behaviour. */
@@ -104,6 +105,29 @@ export class MixJudge {
     return attributeOn(onHeap ? heapPoints(floors) : pointsOf(floors), deciding, factors);
   }
 
+  /**
+   * After the run: the behaviours to try alone, when the evidence that decides says memory keeps rising and
+   * abandoned sessions alone do not explain it as memory the server frees (most costly in the run first).
+   */
+  suspects(floors: Floor[]): string[] {
+    const t = this.trends(floors);
+    const deciding = chooseEvidence(t.process, t.heap, this.target(floors)).trend;
+    if (deciding.shape !== 'rising') return [];
+    const a = this.attribution(floors, deciding);
+    const cost = (name: string) => a?.factors.find((f) => f.name === name)?.bytesPerEvent ?? 0;
+    const last = floors.at(-1)?.counts ?? [];
+    return BEHAVIOURS.map(([key]) => key)
+      .filter((key) => (last[this.calls.length + BEHAVIOURS.findIndex(([k]) => k === key)] ?? 0) > 0)
+      .sort((x, y) => cost(y) - cost(x));
+  }
+
+  /** What a call keeps, by the run's attribution, weighted by how often each was made. */
+  bytesPerCall(floors: Floor[]): number {
+    const calls = this.attribution(floors)?.factors.filter((f) => f.kind === 'call') ?? [];
+    const events = calls.reduce((s, f) => s + f.events, 0);
+    return events ? calls.reduce((s, f) => s + f.bytesPerEvent * f.events, 0) / events : 0;
+  }
+
   /** One look: the decision and what it rules out; no FAIL while abandoned sessions explain the growth and may yet be freed. */
   look(floors: Floor[]): { decision: Decision; ruledOut: number } {
     const t = this.trends(floors);
@@ -131,12 +155,14 @@ export class MixJudge {
    * The verdict told what explains the growth: a FAIL names it; one explained by abandoned sessions the server
    * frees, caps, or is declared to free, a PASS saying so; sessions never freed, what to do.
    */
-  verdict(v: Verdict, floors: Floor[], trend: Trend): Verdict {
+  verdict(v: Verdict, floors: Floor[], trend: Trend, phases: PhaseFinding[] = []): Verdict {
     const a = this.attribution(floors, trend);
     const b = this.bounds();
     const held = this.heldSentence(a, b);
     if (v.pass) return held ? { ...v, reasons: [...v.reasons, held] } : v;
-    if (v.undecided || !a) return v;
+    if (v.undecided) return v;
+    if (phases.length) return this.byPhases(v, a, b, phases);
+    if (!a) return v;
     const sessions = sessionVerdict(a, b, formatBytes, formatDuration);
     const explained = attributionSentence(a, formatBytes);
     if (sessions?.kind === 'bounded') {
@@ -144,6 +170,34 @@ export class MixJudge {
       return { pass: true, reasons: [sessions.sentence, ...(cleared.length ? [cleared.join('; ')] : [])] };
     }
     return { ...v, reasons: [v.reasons[0], ...(explained ? [explained] : []), ...(sessions ? [sessions.sentence] : []), ...v.reasons.slice(1)] };
+  }
+
+  /**
+   * A FAIL told by the behaviours tried alone: those that left memory behind (and the calls the run's
+   * attribution established); a growth none of them reproduces, from abandoned sessions the server frees,
+   * a PASS that says so.
+   */
+  private byPhases(v: Verdict, a: Attribution | null, b: SessionBounds | null, phases: PhaseFinding[]): Verdict {
+    const leaking = phases.filter((p) => p.leaks);
+    const calls = a?.factors.filter((f) => f.kind === 'call' && f.established) ?? [];
+    const freesAbandoned = Boolean(b && (b.freed > 0 || b.capAt !== undefined || b.declaredSeconds !== undefined));
+    const tried = `(${phases.map((p) => p.unit).join(', ')}, each tried alone)`;
+    if (!leaking.length && !calls.length && freesAbandoned) {
+      return { pass: true, reasons: [`memory grew with abandoned sessions, which the server frees; no behaviour left memory behind once it had ${tried}`] };
+    }
+    if (!leaking.length && !calls.length) {
+      return { ...v, reasons: [v.reasons[0], `no single behaviour left memory behind when tried alone ${tried}: the growth comes from their mix or from the calls`, ...v.reasons.slice(1)] };
+    }
+    const named = [
+      ...leaking.map((p) => `${p.unit}: ${formatBytes(p.bytesPerEvent)} each (${p.events.toLocaleString('en-US')} tried alone kept ${formatBytes(p.keptBytes)})`),
+      ...calls.map((f) => `${f.unit}: ${formatBytes(f.bytesPerEvent)} each (${Math.round(f.events).toLocaleString('en-US')} of them, ${formatBytes(f.bytes)})`),
+    ];
+    const cleared = phases.filter((p) => !p.leaks).map((p) => p.unit);
+    const abandoned = leaking.find((p) => p.name === 'abandoned');
+    const advice = !abandoned ? [] : b?.freed
+      ? [`abandoned sessions leave ${formatBytes(abandoned.bytesPerEvent)} each behind even once the server has freed them: the cleanup on that path is incomplete`]
+      : [`abandoned sessions are not freed (${formatBytes(abandoned.bytesPerEvent)} each): free a session after an idle timeout and cap their number, or give the timeout the server has with --session-timeout`];
+    return { ...v, reasons: [v.reasons[0], `explained by ${named.join(' and ')}${cleared.length ? `; cleared when tried alone: ${cleared.join(', ')}` : ''}`, ...advice, ...v.reasons.slice(1)] };
   }
 
   /** What abandoned sessions hold for a while, left out of the trend: said beside a PASS. */

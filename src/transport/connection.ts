@@ -82,6 +82,8 @@ export interface Connection {
   events?: ClientEvents;
   /** With a client mix: draw the next block's shares (the load calls it at every block boundary). */
   nextBlock?(): void;
+  /** With a client mix: hold these shares until told otherwise (null: vary again). */
+  fixMix?(mix: Mix | null): void;
   /**
    * With a client mix, at a block boundary once the calls in flight are done: what the clients left open or
    * on its way is ended or waited for (briefly), so that every floor is read in the same state.

@@ -85,7 +85,8 @@ export function fleetSend(h: Http, f: Fleet, method: string, paramsJson: string 
   const how: Abandon | undefined = due(f.acc, 'cancel', mix.cancel) ? 'cancel' : due(f.acc, 'hangup', mix.hangup) ? 'hangup' : undefined;
   if (f.capAt === undefined && !h.flavour.stateless && due(f.acc, 'churn', mix.churn)) return onShort(h, f, { method, paramsJson, done }, how);
   const s = longSession(h, f);
-  if (!s) return void setImmediate(done, CLOSED);
+  // Every long-lived session gone (the server ended them): the call waits for a new session as a short one would.
+  if (!s) return h.flavour.stateless ? void setImmediate(done, CLOSED) : onShort(h, f, { method, paramsJson, done }, how);
   sendRequest(h, s, method, paramsJson, false, done, how);
 }
 
@@ -99,7 +100,7 @@ function longSession(h: Http, f: Fleet): Session | null {
       if (s) f.long.push(s);
     });
   }
-  if (!f.long.length) return h.current.lost ? null : h.current;
+  if (!f.long.length) return h.current.lost || h.current.ended ? null : h.current;
   return f.long[f.next++ % f.long.length];
 }
 

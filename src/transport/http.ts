@@ -110,6 +110,7 @@ export async function connectHttp(o: HttpOptions, flavour: Flavour): Promise<Htt
       };
       conn.reclaim = () => ({ ...f.reclaim, ...(f.capAt !== undefined ? { capAt: f.capAt } : {}) });
       conn.refusals = () => f.refusals;
+      conn.fixMix = (m) => f.varied.fix(m);
       conn.settle = () => settleFleet(h);
       conn.getStream = () => f.getStream;
     },

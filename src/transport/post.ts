@@ -123,8 +123,11 @@ export function post(h: Http, s: Session, id: number | undefined, body: string, 
   const req = h.lib.request(options, (res) => answered(h, res, s, id, req));
   req.on('error', (err) => failed(h, err, req, s, id, body, options, retried));
   if (id !== undefined) h.pending.table.get(id)!.req = req;
-  // Given up on once it has reached the server: hung up on at once, or cancelled with a notification.
-  if (how && id !== undefined) req.once('finish', () => giveUp(h, s, id, req, how));
+  // Given up on once it has reached the server: cancelled at once with a notification, or hung up on a moment
+  // later (at once, the server would often never see the request at all); one answered meanwhile is not.
+  if (how && id !== undefined) {
+    req.once('finish', () => (how === 'cancel' ? giveUp(h, s, id, req, how) : setTimeout(() => giveUp(h, s, id, req, how), HANG_UP_AFTER_MS)));
+  }
   req.end(body);
 }
 
@@ -140,6 +143,8 @@ export function sendRequest(h: Http, s: Session, method: string, paramsJson: str
 
 /** How long the answer to a cancelled call is waited for before its connection is closed, as a client that gave up would. */
 const CANCELLED_GRACE_MS = 1000;
+/** How long after its request is sent a call is hung up on. */
+const HANG_UP_AFTER_MS = 2;
 
 /**
  * The client gives up on a request it has sent: it hangs up (the connection is closed before the answer),

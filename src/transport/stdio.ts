@@ -163,7 +163,8 @@ export function connectStdio(input: Readable, output: Writable, options: Connect
       events = newEvents();
       conn.events = events;
       conn.nextBlock = () => void varied!.next();
-      if (mix.cancel > 0) conn.send = sendMixed;
+      conn.fixMix = (m) => varied!.fix(m);
+      conn.send = sendMixed;
     },
     notify: (method, paramsJson) => write(notificationJson(method, paramsJson) + '\n'),
     inFlight: () => table.size,
