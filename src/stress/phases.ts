@@ -35,7 +35,10 @@ const BURSTS: Record<string, Partial<Mix>> = {
   refused: { refused: 20 },
 };
 
+/** A burst lasts until it has made this many events, at least BURST_SECONDS and at most MAX_BURST_SECONDS. */
+const BURST_EVENTS = 1000;
 const BURST_SECONDS = 5;
+const MAX_BURST_SECONDS = 20;
 /** Readings at either end of a phase, whose median is the level. */
 const LEVEL_FLOORS = 3;
 
@@ -67,8 +70,9 @@ export async function tryEachBehaviour(o: PhaseOptions): Promise<PhaseFinding[]>
       const index = o.calls.length + BEHAVIOURS.findIndex(([k]) => k === name);
       if (!burst || index < o.calls.length) continue;
       const before = await stretch(o, quiet, quietSeconds);
-      const during = await stretch(o, { ...quiet, ...burst }, BURST_SECONDS);
-      const after = await stretch(o, quiet, quietSeconds);
+      if (!before) break;
+      const during = await stretch(o, { ...quiet, ...burst }, BURST_SECONDS, (counts) => (counts[index] ?? 0) - (before.counts[index] ?? 0) >= BURST_EVENTS);
+      const after = during && await stretch(o, quiet, quietSeconds);
       if (!before || !during || !after) break;
       const events = (during.counts[index] ?? 0) - (before.counts[index] ?? 0);
       const requests = after.requests - before.requests;
@@ -84,11 +88,18 @@ export async function tryEachBehaviour(o: PhaseOptions): Promise<PhaseFinding[]>
   return findings;
 }
 
-/** One stretch of load at a fixed mix: the level of memory at its end, and the counts then. */
-async function stretch(o: PhaseOptions, mix: Mix, seconds: number) {
+/**
+ * One stretch of load at a fixed mix, at least `seconds` long and LEVEL_FLOORS floors, longer until `enough`
+ * says so (up to MAX_BURST_SECONDS): the level of memory at its end, and the counts then. Null when the run
+ * was cut short (the server exited, the user interrupted).
+ */
+async function stretch(o: PhaseOptions, mix: Mix, seconds: number, enough: (counts: number[]) => boolean = () => true) {
   o.conn.fixMix?.(mix);
-  const run = await hammer({ ...o.loop, callFor: o.next, counts: o.counts, maxSeconds: seconds });
-  if (run.stopReason !== 'duration' || run.floors.length < 2) return null;
+  const run = await hammer({
+    ...o.loop, callFor: o.next, counts: o.counts, maxSeconds: Math.max(seconds, MAX_BURST_SECONDS),
+    look: (floors) => ({ stop: floors.length >= LEVEL_FLOORS && floors.at(-1)!.seconds >= seconds && enough(floors.at(-1)!.counts ?? []) }),
+  });
+  if ((run.stopReason !== 'decided' && run.stopReason !== 'duration') || run.floors.length < LEVEL_FLOORS) return null;
   const last = run.floors.slice(-LEVEL_FLOORS).map(o.bytesOf);
   const level = median(last);
   return {
