@@ -21,7 +21,12 @@ export const wholeMB = (bytes: number): string => `${Math.round(bytes / MB)}MB`;
 export function formatDuration(seconds: number): string {
   if (seconds < 10) return `${seconds.toFixed(1)} s`;
   if (seconds < 120) return `${Math.round(seconds)} s`;
-  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+  if (seconds < 7200) {
+    const total = Math.round(seconds);
+    return `${Math.floor(total / 60)} min${total % 60 ? ` ${total % 60} s` : ''}`;
+  }
+  const minutes = Math.round(seconds / 60);
+  return `${Math.floor(minutes / 60)} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
 }
 
 export function formatRate(perSecond: number): string {

@@ -5,7 +5,6 @@ import { finished, hammer, type HammerResult } from '../load/closedloop.js';
 import { treeSampler } from '../sampling/tree.js';
 import { heapBaselineDue } from '../heap/watch.js';
 import type { Trend } from '../judge/trend.js';
-import { leakVerdict } from '../judge/leak.js';
 import { heapPoints } from '../judge/evidence.js';
 import { loadPlan } from '../report/progress.js';
 import { round } from '../format.js';
@@ -83,7 +82,7 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
       heap: heapResults,
       trend: process,
       heapTrend: live ? onHeap : undefined,
-      rule: { main: (t) => t, decide: (t) => mix.verdict(leakVerdict(t, mix.target(run.floors), ran), run.floors, t, phases), target: mix.target(run.floors) },
+      rule: mix.rule(run.floors, ran, phases),
       fill: (t, deciding) => {
         fillMemory(results, run, t!, deciding ?? t!);
         if (live && onHeap) results.memory!.heapAfterGc = heapAfterGc(live, heapPoints(run.floors), onHeap, live.blockMs(timing.blockMs));

@@ -13,6 +13,8 @@ import { chooseEvidence, heapPoints, heapTrend, lookAtEvidence } from '../judge/
 import { sessionVerdict, type SessionBounds } from '../judge/reclaim.js';
 import type { Decision, LeakTarget } from '../judge/stopping.js';
 import type { Verdict } from '../judge/run.js';
+import type { Rule } from '../judge/pipeline.js';
+import { leakVerdict, type RunLength } from '../judge/leak.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { pointsOf } from './look.js';
 import { BEHAVIOURS, factorsOf } from './clients.js';
@@ -161,7 +163,7 @@ export class MixJudge {
     const held = this.heldSentence(a, b);
     if (v.pass) return held ? { ...v, reasons: [...v.reasons, held] } : v;
     if (v.undecided) return v;
-    if (phases.length) return this.byPhases(v, a, b, phases);
+    if (phases.length) return this.byPhases(v, a, b, phases, this.abandonedRate(floors, trend));
     if (!a) return v;
     const sessions = sessionVerdict(a, b, formatBytes, formatDuration);
     const explained = attributionSentence(a, formatBytes);
@@ -177,11 +179,20 @@ export class MixJudge {
    * attribution established); a growth none of them reproduces, from abandoned sessions the server frees,
    * a PASS that says so.
    */
-  private byPhases(v: Verdict, a: Attribution | null, b: SessionBounds | null, phases: PhaseFinding[]): Verdict {
-    const leaking = phases.filter((p) => p.leaks);
-    const calls = a?.factors.filter((f) => f.kind === 'call' && f.established) ?? [];
+  private byPhases(v: Verdict, a: Attribution | null, b: SessionBounds | null, phases: PhaseFinding[], abandonedPerSecond: number): Verdict {
+    const established = a?.factors.filter((f) => f.kind === 'call' && f.established) ?? [];
     const freesAbandoned = Boolean(b && (b.freed > 0 || b.capAt !== undefined || b.declaredSeconds !== undefined));
     const tried = `(${phases.map((p) => p.unit).join(', ')}, each tried alone)`;
+    // Capped or declared freed: what abandoned sessions hold when tried alone is held for a while, not kept.
+    const held = b && (b.capAt !== undefined || b.declaredSeconds !== undefined) ? phases.find((p) => p.name === 'abandoned' && p.leaks) : undefined;
+    const leaking = phases.filter((p) => p.leaks && p !== held);
+    // Calls the run's attribution established beside behaviours whose costs alone explain the growth took
+    // their share from counts that rose together with those behaviours'.
+    const calls = this.explains(phases.filter((p) => p.leaks), a) ? [] : established;
+    if (held && !leaking.length && this.explains([held], a)) {
+      const others = phases.filter((p) => p !== held).map((p) => p.unit);
+      return { pass: true, reasons: [this.boundedSentence(held.bytesPerEvent, b!, abandonedPerSecond), `no other behaviour left memory behind (${others.join(', ')}, each tried alone)`] };
+    }
     if (!leaking.length && !calls.length && freesAbandoned) {
       return { pass: true, reasons: [`memory grew with abandoned sessions, which the server frees; no behaviour left memory behind once it had ${tried}`] };
     }
@@ -197,7 +208,45 @@ export class MixJudge {
     const advice = !abandoned ? [] : b?.freed
       ? [`abandoned sessions leave ${formatBytes(abandoned.bytesPerEvent)} each behind even once the server has freed them: the cleanup on that path is incomplete`]
       : [`abandoned sessions are not freed (${formatBytes(abandoned.bytesPerEvent)} each): free a session after an idle timeout and cap their number, or give the timeout the server has with --session-timeout`];
-    return { ...v, reasons: [v.reasons[0], `explained by ${named.join(' and ')}${cleared.length ? `; cleared when tried alone: ${cleared.join(', ')}` : ''}`, ...advice, ...v.reasons.slice(1)] };
+    const bounded = held ? [this.boundedSentence(held.bytesPerEvent, b!, abandonedPerSecond)] : [];
+    return { ...v, reasons: [v.reasons[0], `explained by ${named.join(' and ')}${cleared.length ? `; cleared when tried alone: ${cleared.join(', ')}` : ''}`, ...advice, ...bounded, ...v.reasons.slice(1)] };
+  }
+
+  /** The rule the verdict pipeline judges the run by: the leak rule at the mix's targets, told what explains the growth. */
+  rule(floors: Floor[], ran: RunLength, phases: PhaseFinding[] = []): Rule<Trend> {
+    const target = this.target(floors);
+    return { main: (t) => t, decide: (t) => this.verdict(leakVerdict(t, target, ran), floors, t, phases), target };
+  }
+
+  /** Abandoned sessions per second over the trend's measured span. */
+  private abandonedRate(floors: Floor[], trend: Trend): number {
+    const from = floors[trend.warmupBlocks] ?? floors[0];
+    const to = floors.at(-1);
+    const k = this.calls.length + BEHAVIOURS.findIndex(([key]) => key === 'abandoned');
+    const seconds = (to?.seconds ?? 0) - (from?.seconds ?? 0);
+    return to?.counts && from?.counts && seconds > 0 ? (to.counts[k] - from.counts[k]) / seconds : 0;
+  }
+
+  /**
+   * The behaviours' costs measured alone explain the run's growth: what they leave unexplained, spread over
+   * the calls made, is under the leak size per request.
+   */
+  private explains(leaking: PhaseFinding[], a: Attribution | null): boolean {
+    if (!a || !leaking.length) return false;
+    const events = (name: string) => a.factors.find((f) => f.name === name)?.events ?? 0;
+    const behaviours = leaking.reduce((s, p) => s + p.bytesPerEvent * events(p.name), 0);
+    const calls = a.factors.filter((f) => f.kind === 'call').reduce((s, f) => s + f.events, 0);
+    return calls > 0 && Math.max(0, a.growth - behaviours) / calls < this.leak.bytesPerRequest;
+  }
+
+  /** Abandoned sessions capped or declared freed: the memory they hold at most, at the cap or at this run's rate. */
+  private boundedSentence(each: number, b: SessionBounds, perSecond: number): string {
+    if (b.capAt !== undefined) {
+      return `memory grew with abandoned sessions (${formatBytes(each)} each, tried alone), which the server caps: it refused a new one (503) with ${b.capAt.toLocaleString('en-US')} open, which hold up to ${formatBytes(each * b.capAt)}`;
+    }
+    const seconds = b.declaredSeconds ?? 0;
+    return `memory grew with abandoned sessions (${formatBytes(each)} each, tried alone), which the server frees after ${formatDuration(seconds)} idle as declared with --session-timeout (not verified by this run): `
+      + `at this run's ${Math.round(perSecond * 60).toLocaleString('en-US')} abandoned a minute they hold up to ${formatBytes(each * perSecond * seconds)}`;
   }
 
   /** What abandoned sessions hold for a while, left out of the trend: said beside a PASS. */
