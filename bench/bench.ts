@@ -99,9 +99,9 @@ async function ceilingHttp(concurrency: number, seconds: number, modern = false)
 }
 
 /** The real CLI over HTTP against the HTTP null server, which it starts itself as the command after `--`. */
-async function hammerHttp(concurrency: number, seconds: number, modern = false): Promise<Rate> {
+async function hammerHttp(concurrency: number, seconds: number, modern = false, extra: string[] = []): Promise<Rate> {
   const port = await freePort();
-  return runCli(['--url', `http://127.0.0.1:${port}/mcp`, '--duration', `${seconds}s`, '--concurrency', String(concurrency),
+  return runCli(['--url', `http://127.0.0.1:${port}/mcp`, ...extra, '--duration', `${seconds}s`, '--concurrency', String(concurrency),
     '--', process.execPath, here('./http-null-server.js'), String(port), ...era(modern)], seconds);
 }
 
@@ -243,6 +243,15 @@ async function main(): Promise<void> {
     + `${Math.round(heap.tester.wallSeconds!)} s from start to exit against ${Math.round(heap.ceiling.wallSeconds!)} s`;
   say(heapLine);
 
+  // What the client mix costs the driver: the default mix against a polite client, in turns.
+  const polite = ['--clients', 'polite'];
+  const mixStdio = await sideBySide(() => hammerStdio(sdk, 16, seconds, polite), () => hammerStdio(sdk, 16, seconds), rounds);
+  const mixHttp = await sideBySide(() => hammerHttp(16, seconds, false, polite), () => hammerHttp(16, seconds), rounds);
+  const mixLine = `The default client mix against a polite client, 16 in flight: stdio SDK server ${n(mixStdio.tester.requestsPerSecond)} req/s against `
+    + `${n(mixStdio.ceiling.requestsPerSecond)} (${mixStdio.ratio.toFixed(2)}x); HTTP null server ${n(mixHttp.tester.requestsPerSecond)} against `
+    + `${n(mixHttp.ceiling.requestsPerSecond)} (${mixHttp.ratio.toFixed(2)}x; its short sessions' initialize and DELETE are requests the rate does not count)`;
+  say(mixLine);
+
   // The tester's own memory: a run a tenth as long, then the long one, against the null server, 64 in flight.
   const memory: string[] = [];
   for (const count of [requests / 10, requests]) {
@@ -256,7 +265,7 @@ async function main(): Promise<void> {
     ...HEADER, ...rows.map(tableRow), '',
     `Existing MCP load generators: the fastest seen drove ~${n(OTHER_GENERATORS)} calls/s on server-everything's echo at 16 in flight; `
       + `mcp-hammer ${n(everything.tester.requestsPerSecond)} (${(everything.tester.requestsPerSecond / OTHER_GENERATORS).toFixed(2)}x).`, '',
-    heapLine, '',
+    heapLine, '', mixLine, '',
     `mcp-hammer's peak RSS (VmHWM of the CLI process; null server, 64 in flight; target < 150 MB at 1,000,000): ${memory.join('; ')}`, '',
   ].join('\n'));
 }

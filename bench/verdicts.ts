@@ -44,6 +44,17 @@ const CASES: Case[] = [
     name: 'HTTP, sessions freed, churn 10', expect: 'pass',
     args: (port) => ['memory', '--url', `http://127.0.0.1:${port}/mcp`, '--requests-per-session', '10', '--', process.execPath, fixture('http-server.js'), 'sessions', `port=${port}`],
   },
+  // The client mix, default options: each planted shape and its tidy twin.
+  ...['sessions', 'delete-leak', 'stream-leak', 'cancel-leak', 'hangup-leak', 'refused-leak', 'tidy'].map((mode): Case => ({
+    name: `HTTP client mix: ${mode}`, expect: mode === 'tidy' ? 'pass' : 'fail',
+    args: (port) => ['memory', '--url', `http://127.0.0.1:${port}/mcp`, '--', process.execPath, fixture('http-server.js'), mode, `port=${port}`],
+  })),
+  { name: 'stdio client mix: cancel-leak', expect: 'fail', args: () => ['memory', ...node('memory-server.js', 'cancel-leak')] },
+  { name: 'stdio client mix: cancel-tidy', expect: 'pass', args: () => ['memory', ...node('memory-server.js', 'cancel-tidy')] },
+  {
+    name: 'Python SDK over HTTP, sessions kept', expect: 'fail', python: true,
+    args: (port) => ['memory', '--url', `http://127.0.0.1:${port}/mcp`, '--protocol', '2025-11-25', '--', PYTHON, join(ROOT, 'test', 'fixtures', 'python', 'http_server.py'), 'kept', `port=${port}`],
+  },
   { name: 'SDK v2, 2026-07-28 only, clean', expect: 'pass', args: () => ['memory', '--', process.execPath, fixture('modern-server.js'), 'clean', 'era=modern-only'] },
   { name: 'SDK v2, 2026-07-28 only, 4 KB per call', expect: 'fail', args: () => ['memory', '--', process.execPath, fixture('modern-server.js'), 'leak', 'kb=4', 'era=modern-only'] },
   { name: 'cache: unbounded 8 KB memo', expect: 'fail', args: () => ['cache', ...node('cache-server.js', 'unbounded')] },

@@ -75,7 +75,8 @@ function heldAt(floors: Floor[], abandoned: number[], idleSeconds: number): numb
 }
 
 /** The `clients` section of the results. */
-export function clientsSection(load: ClientLoad, conn: Connection, floors: Floor[], attribution: Attribution | null, evidence: string): ClientsSection | undefined {
+export function clientsSection(load: ClientLoad, conn: Connection, floors: Floor[], attribution: Attribution | null, evidence: string,
+  declaredSeconds?: number): ClientsSection | undefined {
   const events = conn.events;
   if (!events) return undefined;
   const http = conn as HttpConnection;
@@ -87,6 +88,7 @@ export function clientsSection(load: ClientLoad, conn: Connection, floors: Floor
     ...(http.getStream ? { getStream: http.getStream() } : {}),
     ...(http.refusals ? { refusals: http.refusals() } : {}),
     ...(http.reclaim ? { reclaim: roundAges(http.reclaim()) } : {}),
+    ...(declaredSeconds !== undefined ? { declaredSessionTimeoutSeconds: declaredSeconds } : {}),
     ...(attribution ? {
       attribution: {
         evidence, blocks: attribution.blocks, growth: Math.round(attribution.growth), explained: Math.round(attribution.explained * 100) / 100,

@@ -87,7 +87,7 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
         fillMemory(results, run, t!, deciding ?? t!);
         if (live && onHeap) results.memory!.heapAfterGc = heapAfterGc(live, heapPoints(run.floors), onHeap, live.blockMs(timing.blockMs));
         const d = deciding ?? t!;
-        results.clients = clientsSection(clients, target.conn, run.floors, mix.attribution(run.floors, d), d === onHeap ? 'heap after GC' : 'process memory');
+        results.clients = clientsSection(clients, target.conn, run.floors, mix.attribution(run.floors, d), d === onHeap ? 'heap after GC' : 'process memory', opts.sessionTimeoutSeconds);
         if (results.clients && phases.length) {
           results.clients.alone = phases.map((p) => ({ ...p, keptBytes: Math.round(p.keptBytes), bytesPerEvent: Math.round(p.bytesPerEvent), stderr: Math.round(p.stderr) }));
           results.clients.aloneSeconds = round((phasesEnd - phasesStart) / 1000, 1);

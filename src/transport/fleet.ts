@@ -7,7 +7,8 @@
 // hung up on, and refused requests carry a wrong method. Over HTTP+SSE a session is its event stream.
 import { notificationJson, CLOSED, type Abandon, type Done, type Outcome } from './connection.js';
 import { eventReader } from './eventstream.js';
-import { endSession, markLost, post, receive, sendRequest, settle, type Http, type Session, type Waiting } from './post.js';
+import { endSession, markLost, post, receive, sendRequest, settle } from './post.js';
+import type { Http, Session, Waiting } from './httpstate.js';
 import { newEvents, Varied, type Mix } from '../clients/mix.js';
 
 export interface Fleet {

@@ -16,7 +16,8 @@ import {
 } from './connection.js';
 import type { ConnectionChurn, SessionStats } from '../results.js';
 import { CannotRun } from '../errors.js';
-import { close, endSession, post, retire, sendRequest, settle, type Flavour, type Http, type Pending, type Session } from './post.js';
+import { close, endSession, post, retire, sendRequest, settle } from './post.js';
+import type { Flavour, Http, Pending, Session } from './httpstate.js';
 import { askReclaimed, fleetSend, newFleet, settleFleet, type Fleet, type Reclaim } from './fleet.js';
 
 export interface HttpOptions extends ConnectionOptions {

@@ -4,7 +4,8 @@ import { CannotRun } from '../errors.js';
 import { eventReader } from './eventstream.js';
 import { networkProblem, statusProblem, typeProblem, UNREACHABLE, bodyText } from './httperrors.js';
 import { connectHttp, type HttpConnection, type HttpOptions } from './http.js';
-import { failSession, ignore, lose, markLost, newSession, readText, receive, type Flavour, type Http, type Session } from './post.js';
+import { failSession, ignore, lose, markLost, readText, receive } from './post.js';
+import { newSession, type Flavour, type Http, type Session } from './httpstate.js';
 
 const sse: Flavour = {
   sse: true,

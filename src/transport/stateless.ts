@@ -4,7 +4,7 @@
 // server checks against the body. Params and headers are built once per call, not per request.
 import type http from 'node:http';
 import { connectHttp, type HttpConnection, type HttpOptions } from './http.js';
-import { newSession, type Flavour } from './post.js';
+import { newSession, type Flavour } from './httpstate.js';
 import { perCall, withMeta, type Envelope } from './era.js';
 
 /** Where a method's Mcp-Name header comes from (absent for the list methods and server/discover). */

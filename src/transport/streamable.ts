@@ -2,7 +2,7 @@
 // event stream. The session id from the initialize answer (Mcp-Session-Id) and the protocol version go on
 // every later request; DELETE ends the session, so that a well-behaved server can free it.
 import { connectHttp, type HttpConnection, type HttpOptions } from './http.js';
-import { newSession, type Flavour, type Http, type Session } from './post.js';
+import { newSession, type Flavour, type Http, type Session } from './httpstate.js';
 
 const streamable: Flavour = {
   sse: false,

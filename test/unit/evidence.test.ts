@@ -85,7 +85,8 @@ test('runtime: a Node.js tree reads as node, a Python interpreter as cpython', a
   if (process.platform !== 'linux') return;
   const python = spawn('python3', ['-c', 'import time; time.sleep(5)'], { stdio: 'ignore' });
   try {
-    await new Promise((r) => setTimeout(r, 300));
+    // The child is a copy of this Node.js process until its exec has happened: a busy machine may take a while.
+    for (let waited = 0; runtimeOf([python.pid!]) !== 'cpython' && waited < 4000; waited += 100) await new Promise((r) => setTimeout(r, 100));
     assert.equal(runtimeOf([python.pid!]), 'cpython');
     assert.equal(runtimeOf([python.pid!, process.pid]), 'unknown');
   } finally {

@@ -52,7 +52,7 @@ function replay(name: string) {
   const reclaim = run.reclaim;
   const conn = (reclaim ? { reclaim: () => reclaim } : {}) as unknown as Connection;
   const budgets = run.data.server.runtime === 'cpython' ? CPYTHON_BUDGETS : DEFAULT_BUDGETS;
-  const mix = new MixJudge(run.calls, budgets, { bytesPerRequest: 1024 }, run.watched, conn, run.data.declaredSeconds);
+  const mix = new MixJudge(run.calls, budgets, { bytesPerRequest: 1024 }, run.watched, conn, run.data.clients.declaredSessionTimeoutSeconds);
   const { process, heap } = mix.trends(run.floors);
   const facts = {
     requests: run.data.requests, ok: run.data.requests, errorCount: 0, errorSamples: [], stopReason: run.data.stopReason,
