@@ -19,9 +19,9 @@ export function clientsLines(c: ClientsSection): string[] {
   const a = c.attribution;
   const cost = (bytes: number, stderr: number) => `${formatBytes(bytes)}${stderr ? ` ±${formatBytes(stderr)}` : ''}`;
   if (c.alone?.length) {
-    // What the behaviours tried alone found says more than the mixed run's fit: only the calls' cost is
-    // taken from the fit (it was taken off every burst).
-    const costs = c.alone.map((p) => `${p.unit} ${cost(p.bytesPerEvent, p.stderr)}${p.leaks ? ' (leaks)' : ''}`);
+    // What the calls and the behaviours tried alone found says more than the mixed run's fit; the fit still
+    // tells which call costs what.
+    const costs = c.alone.map((p) => (p.skipped ? `${p.unit} not tried (${p.skipped})` : `${p.unit} ${cost(p.bytesPerEvent, p.stderr)}${p.leaks ? ' (leaks)' : ''}`));
     const calls = (a?.factors ?? []).filter((f) => f.kind === 'call').map((f) => `${f.unit} ${cost(f.bytesPerEvent, f.stderr)}`);
     lines.push(`Tried alone (${formatDuration(c.aloneSeconds ?? 0)} after the run): ${costs.join('; ')}${calls.length ? `; in the run, ${calls.join('; ')}` : ''}`);
   } else if (a && a.factors.length) {

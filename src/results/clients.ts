@@ -29,10 +29,11 @@ export interface ClientsSection {
     factors: { name: string; kind: 'call' | 'behaviour' | 'held'; unit: string; events: number; bytesPerEvent: number; stderr: number; bytes: number; established: boolean }[];
   };
   /**
-   * After a leak: each behaviour tried alone (a burst between two quiet stretches): the events, the memory
-   * still held after the second quiet stretch less what the calls keep, per event, and whether it leaks.
+   * After a leak: the calls alone (name 'calls'), then each behaviour tried alone (a burst and a quiet
+   * stretch): the events, the memory still held after the quiet stretch less what the calls keep, per
+   * event, whether it leaks; `skipped` says why one was not tried (the deadline came first).
    */
-  alone?: { name: string; unit: string; events: number; keptBytes: number; bytesPerEvent: number; stderr: number; leaks: boolean }[];
+  alone?: { name: string; unit: string; events: number; keptBytes: number; bytesPerEvent: number; stderr: number; leaks: boolean; skipped?: string }[];
   /** How long trying the behaviours alone took, after the run's own duration. */
   aloneSeconds?: number;
   /** The counts at every floor, named: [requests, ...counts]. */

@@ -63,11 +63,13 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
     const suspects = finished(run.stopReason) && !ctx.signal.aborted ? mix.suspects(run.floors) : [];
     let phases: PhaseFinding[] = [];
     const phasesStart = performance.now();
+    // The phases end by the cap counted from the start of the load, or a minute after it, whichever is later.
+    const deadline = phasesStart + Math.max(60, opts.maxDurationSeconds - run.durationSeconds) * 1000;
     if (suspects.length) {
       ctx.say(`Leak found: trying each client behaviour alone (${suspects.length} of them), to see which leaves memory behind...`);
       phases = await tryEachBehaviour({
         conn: target.conn, base: opts.clients, calls, next: () => clients.deck.next(), counts: clients.counts, suspects,
-        idleSeconds: mix.idle(), bytesPerCall: mix.bytesPerCall(run.floors),
+        idleSeconds: mix.idle(), leakBytesPerCall: opts.leakBytesPerRequest, deadline,
         loop: {
           conn: target.conn, concurrency: opts.concurrency, timeoutMs: opts.timeoutMs, ...timing, ...floorHooks(watchers, timing.blockMs, run.requests, () => false),
           sampler: treeSampler(target.server.pid), signal: ctx.signal, serverExited: target.server.exited,

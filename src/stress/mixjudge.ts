@@ -18,7 +18,7 @@ import { leakVerdict, type RunLength } from '../judge/leak.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { pointsOf } from './look.js';
 import { BEHAVIOURS, factorsOf } from './clients.js';
-import type { PhaseFinding } from './phases.js';
+import { CALLS, type PhaseFinding } from './phases.js';
 
 const KB = 1024;
 /** The smallest leak per event that matters, by behaviour. */
@@ -123,13 +123,6 @@ export class MixJudge {
       .sort((x, y) => cost(y) - cost(x));
   }
 
-  /** What a call keeps, by the run's attribution, weighted by how often each was made. */
-  bytesPerCall(floors: Floor[]): number {
-    const calls = this.attribution(floors)?.factors.filter((f) => f.kind === 'call') ?? [];
-    const events = calls.reduce((s, f) => s + f.events, 0);
-    return events ? calls.reduce((s, f) => s + f.bytesPerEvent * f.events, 0) / events : 0;
-  }
-
   /** One look: the decision and what it rules out; no FAIL while abandoned sessions explain the growth and may yet be freed. */
   look(floors: Floor[]): { decision: Decision; ruledOut: number } {
     const t = this.trends(floors);
@@ -175,41 +168,54 @@ export class MixJudge {
   }
 
   /**
-   * A FAIL told by the behaviours tried alone: those that left memory behind (and the calls the run's
-   * attribution established); a growth none of them reproduces, from abandoned sessions the server frees,
-   * a PASS that says so.
+   * A FAIL told by what was tried alone: the calls that keep memory, the behaviours that left memory behind,
+   * and those cleared; growth that none of them reproduces, from abandoned sessions the server frees or is
+   * declared to free, a PASS that says so. A behaviour the deadline left untried is said, and bars a PASS.
    */
   private byPhases(v: Verdict, a: Attribution | null, b: SessionBounds | null, phases: PhaseFinding[], abandonedPerSecond: number): Verdict {
-    const established = a?.factors.filter((f) => f.kind === 'call' && f.established) ?? [];
+    const control = phases.find((p) => p.name === CALLS);
+    const behaviours = phases.filter((p) => p.name !== CALLS && !p.skipped);
+    const untried = phases.filter((p) => p.skipped).map((p) => p.unit);
     const freesAbandoned = Boolean(b && (b.freed > 0 || b.capAt !== undefined || b.declaredSeconds !== undefined));
-    const tried = `(${phases.map((p) => p.unit).join(', ')}, each tried alone)`;
     // Capped or declared freed: what abandoned sessions hold when tried alone is held for a while, not kept.
-    const held = b && (b.capAt !== undefined || b.declaredSeconds !== undefined) ? phases.find((p) => p.name === 'abandoned' && p.leaks) : undefined;
-    const leaking = phases.filter((p) => p.leaks && p !== held);
-    // Calls the run's attribution established beside behaviours whose costs alone explain the growth took
-    // their share from counts that rose together with those behaviours'.
-    const calls = this.explains(phases.filter((p) => p.leaks), a) ? [] : established;
-    if (held && !leaking.length && this.explains([held], a)) {
-      const others = phases.filter((p) => p !== held).map((p) => p.unit);
-      return { pass: true, reasons: [this.boundedSentence(held.bytesPerEvent, b!, abandonedPerSecond), `no other behaviour left memory behind (${others.join(', ')}, each tried alone)`] };
-    }
-    if (!leaking.length && !calls.length && freesAbandoned) {
-      return { pass: true, reasons: [`memory grew with abandoned sessions, which the server frees; no behaviour left memory behind once it had ${tried}`] };
+    const held = b && (b.capAt !== undefined || b.declaredSeconds !== undefined) ? behaviours.find((p) => p.name === 'abandoned' && p.leaks) : undefined;
+    const leaking = behaviours.filter((p) => p.leaks && p !== held);
+    const calls = this.leakingCalls(control, phases, a);
+    const tried = `(${[...(control ? ['the calls'] : []), ...behaviours.map((p) => p.unit)].join(', ')}, each tried alone)`;
+    const notReached = untried.length ? [`not tried alone, out of time: ${untried.join(', ')}`] : [];
+    if (!leaking.length && !calls.length && !untried.length) {
+      if (held && this.explains([held], a)) {
+        return { pass: true, reasons: [this.boundedSentence(held.bytesPerEvent, b!, abandonedPerSecond), `nothing else left memory behind ${tried}`] };
+      }
+      if (freesAbandoned) return { pass: true, reasons: [`memory grew with abandoned sessions, which the server frees; nothing left memory behind once it had ${tried}`] };
     }
     if (!leaking.length && !calls.length) {
-      return { ...v, reasons: [v.reasons[0], `no single behaviour left memory behind when tried alone ${tried}: the growth comes from their mix or from the calls`, ...v.reasons.slice(1)] };
+      return { ...v, reasons: [v.reasons[0], `nothing left memory behind when tried alone ${tried}: the growth comes from their mix`, ...notReached, ...v.reasons.slice(1)] };
     }
-    const named = [
-      ...leaking.map((p) => `${p.unit}: ${formatBytes(p.bytesPerEvent)} each (${p.events.toLocaleString('en-US')} tried alone kept ${formatBytes(p.keptBytes)})`),
-      ...calls.map((f) => `${f.unit}: ${formatBytes(f.bytesPerEvent)} each (${Math.round(f.events).toLocaleString('en-US')} of them, ${formatBytes(f.bytes)})`),
-    ];
-    const cleared = phases.filter((p) => !p.leaks).map((p) => p.unit);
+    const named = [...calls, ...leaking.map((p) => `${p.unit}: ${formatBytes(p.bytesPerEvent)} each (${p.events.toLocaleString('en-US')} tried alone kept ${formatBytes(p.keptBytes)})`)];
+    const cleared = [...(control && !control.leaks ? ['the calls'] : []), ...behaviours.filter((p) => !p.leaks).map((p) => p.unit)];
     const abandoned = leaking.find((p) => p.name === 'abandoned');
     const advice = !abandoned ? [] : b?.freed
       ? [`abandoned sessions leave ${formatBytes(abandoned.bytesPerEvent)} each behind even once the server has freed them: the cleanup on that path is incomplete`]
       : [`abandoned sessions are not freed (${formatBytes(abandoned.bytesPerEvent)} each): free a session after an idle timeout and cap their number, or give the timeout the server has with --session-timeout`];
     const bounded = held ? [this.boundedSentence(held.bytesPerEvent, b!, abandonedPerSecond)] : [];
-    return { ...v, reasons: [v.reasons[0], `explained by ${named.join(' and ')}${cleared.length ? `; cleared when tried alone: ${cleared.join(', ')}` : ''}`, ...advice, ...bounded, ...v.reasons.slice(1)] };
+    return { ...v, reasons: [v.reasons[0], `explained by ${named.join(' and ')}${cleared.length ? `; cleared when tried alone: ${cleared.join(', ')}` : ''}`, ...advice, ...bounded, ...notReached, ...v.reasons.slice(1)] };
+  }
+
+  /**
+   * The calls named as keeping memory: when the calls alone kept more than the leak size each, those the run's
+   * attribution established (or the calls together). A run without the calls alone (recorded before them):
+   * those established, unless the behaviours' costs alone explain the growth (the calls' counts rose
+   * together with theirs).
+   */
+  private leakingCalls(control: PhaseFinding | undefined, phases: PhaseFinding[], a: Attribution | null): string[] {
+    const established = (a?.factors ?? []).filter((f) => f.kind === 'call' && f.established)
+      .map((f) => `${f.unit}: ${formatBytes(f.bytesPerEvent)} each (${Math.round(f.events).toLocaleString('en-US')} of them, ${formatBytes(f.bytes)})`);
+    if (control) {
+      if (!control.leaks) return [];
+      return established.length ? established : [`calls: ${formatBytes(control.bytesPerEvent)} each (${control.events.toLocaleString('en-US')} made alone kept ${formatBytes(control.keptBytes)})`];
+    }
+    return this.explains(phases.filter((p) => p.leaks), a) ? [] : established;
   }
 
   /** The rule the verdict pipeline judges the run by: the leak rule at the mix's targets, told what explains the growth. */

@@ -1,9 +1,11 @@
-// After a leak is established under a client mix: each behaviour tried alone, to say which one leaves memory
-// behind and how much per event. A behaviour's phase is a quiet stretch (calls on the long-lived sessions
-// only), a burst of that behaviour at a high rate, and another quiet stretch long enough for the server to
-// free what it holds only for a while (abandoned sessions it frees after an idle time): what is still held
-// at the end, less what the calls themselves keep, is what the behaviour left behind. A burst tells far
-// more than the varied mix of the run, whose attribution (judge/attribute.ts) orders the suspects.
+// After a leak is established under a client mix: the calls alone, then each behaviour alone, to say which
+// leaves memory behind and how much per call or event. First a quiet stretch (calls on the long-lived
+// sessions only) and a longer one of calls alone, whose growth is what a call keeps. Then for each
+// behaviour a burst of it at a high rate, followed by a quiet stretch long enough for the server to free
+// what it holds only for a while (abandoned sessions it frees after an idle time); each quiet stretch is
+// the start of the next burst. What is still held at the end, less what its calls keep, is what the
+// behaviour left behind. A burst tells far more than the varied mix of the run, whose attribution
+// (judge/attribute.ts) orders the suspects. The phases end by a deadline; behaviours not reached are said.
 import { hammer, type Floor, type HammerOptions } from '../load/closedloop.js';
 import type { Connection } from '../transport/connection.js';
 import { POLITE, type Mix } from '../clients/mix.js';
@@ -21,9 +23,14 @@ export interface PhaseFinding {
   bytesPerEvent: number;
   /** The scatter of the memory readings at either end, divided by the events. */
   stderr: number;
-  /** Over three standard errors and over 1 KB per event: this behaviour leaves memory behind. */
+  /** Over three standard errors and over 1 KB per event (per call: the leak size): it leaves memory behind. */
   leaks: boolean;
+  /** Not tried: why (the deadline came first). */
+  skipped?: string;
 }
+
+/** The finding that is the calls alone: what each call keeps, with no behaviour around it. */
+export const CALLS = 'calls';
 
 /** The mix of a burst: nothing but one behaviour, at a rate that gives many events in a few seconds. */
 const BURSTS: Record<string, Partial<Mix>> = {
@@ -37,6 +44,8 @@ const BURSTS: Record<string, Partial<Mix>> = {
 
 /** A burst lasts until it has made this many events, at least BURST_SECONDS and at most MAX_BURST_SECONDS. */
 const BURST_EVENTS = 1000;
+/** The calls alone last until this many calls: about as many as a burst makes around its events. */
+const CONTROL_CALLS = 5000;
 const BURST_SECONDS = 5;
 const MAX_BURST_SECONDS = 20;
 /** Readings at either end of a phase, whose median is the level. */
@@ -52,8 +61,10 @@ export interface PhaseOptions {
   suspects: string[];
   /** How long the server holds an abandoned session before it frees it, when known. */
   idleSeconds?: number;
-  /** Memory kept per call, from the run's attribution, taken off every phase. */
-  bytesPerCall: number;
+  /** The leak size per request: calls alone keeping more leak. */
+  leakBytesPerCall: number;
+  /** performance.now() by which the phases end: a behaviour whose phase would end later is not tried. */
+  deadline: number;
   /** The closed loop's settings for a phase: connection, concurrency, timeouts, floors with the heap after GC. */
   loop: Omit<HammerOptions, 'callFor' | 'maxSeconds' | 'maxRequests' | 'look' | 'counts' | 'nextBlock' | 'onProgress'>;
   /** The memory a floor is read in: the heap after GC where there is one. */
@@ -64,29 +75,49 @@ export async function tryEachBehaviour(o: PhaseOptions): Promise<PhaseFinding[]>
   const quietSeconds = Math.max(2, (o.idleSeconds ?? 0) + 1.5);
   const quiet: Mix = { ...POLITE, sessions: o.base.sessions, length: o.base.length };
   const findings: PhaseFinding[] = [];
+  const started = performance.now();
   try {
+    const start = await stretch(o, quiet, quietSeconds);
+    const control = start && await stretch(o, quiet, BURST_SECONDS, (counts) => callsIn(o, counts) - start.requests >= CONTROL_CALLS);
+    if (!start || !control) return findings;
+    const calls = control.requests - start.requests;
+    findings.push(finding(CALLS, 'calls', calls, control.level - start.level, start, control, o.leakBytesPerCall));
+    const perCall = Math.max(0, findings[0].bytesPerEvent);
+    let level = control;
     for (const name of o.suspects) {
-      const burst = BURSTS[name];
       const index = o.calls.length + BEHAVIOURS.findIndex(([k]) => k === name);
-      if (!burst || index < o.calls.length) continue;
-      const before = await stretch(o, quiet, quietSeconds);
-      if (!before) break;
-      const during = await stretch(o, { ...quiet, ...burst }, BURST_SECONDS, (counts) => (counts[index] ?? 0) - (before.counts[index] ?? 0) >= BURST_EVENTS);
+      const unit = BEHAVIOURS.find(([k]) => k === name)?.[1];
+      if (!BURSTS[name] || !unit) continue;
+      const tried = findings.length - 1;
+      const perPhase = tried ? (performance.now() - started) / (tried + 1) : (MAX_BURST_SECONDS + quietSeconds) * 1000;
+      if (performance.now() + perPhase > o.deadline) {
+        findings.push({ name, unit, events: 0, keptBytes: 0, bytesPerEvent: 0, stderr: 0, leaks: false, skipped: 'out of time' });
+        continue;
+      }
+      const from = level;
+      const during = await stretch(o, { ...quiet, ...BURSTS[name] }, BURST_SECONDS, (counts) => (counts[index] ?? 0) - (from.counts[index] ?? 0) >= BURST_EVENTS);
       const after = during && await stretch(o, quiet, quietSeconds);
-      if (!before || !during || !after) break;
-      const events = (during.counts[index] ?? 0) - (before.counts[index] ?? 0);
-      const requests = after.requests - before.requests;
-      const kept = after.level - before.level - o.bytesPerCall * requests;
-      const perEvent = events > 0 ? kept / events : 0;
-      const stderr = events > 0 ? Math.hypot(before.scatter, after.scatter) / events : Infinity;
-      const unit = BEHAVIOURS.find(([k]) => k === name)![1];
-      findings.push({ name, unit, events, keptBytes: kept, bytesPerEvent: perEvent, stderr, leaks: perEvent > 1024 && perEvent > 3 * stderr });
+      if (!during || !after) break;
+      const events = (after.counts[index] ?? 0) - (from.counts[index] ?? 0);
+      findings.push(finding(name, unit, events, after.level - from.level - perCall * (after.requests - from.requests), from, after, 1024));
+      level = after;
     }
   } finally {
     o.conn.fixMix?.(null);
   }
   return findings;
 }
+
+type Level = NonNullable<Awaited<ReturnType<typeof stretch>>>;
+
+/** What a phase found: memory kept from one level to the next, per event; leaking when over `least` and three standard errors. */
+function finding(name: string, unit: string, events: number, kept: number, from: Level, to: Level, least: number): PhaseFinding {
+  const perEvent = events > 0 ? kept / events : 0;
+  const stderr = events > 0 ? Math.hypot(from.scatter, to.scatter) / events : Infinity;
+  return { name, unit, events, keptBytes: kept, bytesPerEvent: perEvent, stderr, leaks: perEvent > least && perEvent > 3 * stderr };
+}
+
+const callsIn = (o: PhaseOptions, counts: number[]) => counts.slice(0, o.calls.length).reduce((a, b) => a + b, 0);
 
 /**
  * One stretch of load at a fixed mix, at least `seconds` long and LEVEL_FLOORS floors, longer until `enough`
@@ -106,6 +137,6 @@ async function stretch(o: PhaseOptions, mix: Mix, seconds: number, enough: (coun
     level,
     scatter: Math.max(...last) - Math.min(...last),
     counts: run.floors.at(-1)!.counts ?? [],
-    requests: run.floors.at(-1)!.counts?.slice(0, o.calls.length).reduce((a, b) => a + b, 0) ?? 0,
+    requests: callsIn(o, run.floors.at(-1)!.counts ?? []),
   };
 }
