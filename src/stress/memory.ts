@@ -71,7 +71,7 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
         conn: target.conn, base: opts.clients, calls, next: () => clients.deck.next(), counts: clients.counts, suspects,
         idleSeconds: mix.idle(), leakBytesPerCall: opts.leakBytesPerRequest, deadline,
         loop: {
-          conn: target.conn, concurrency: opts.concurrency, timeoutMs: opts.timeoutMs, ...timing, ...floorHooks(watchers, timing.blockMs, run.requests, () => false),
+          conn: target.conn, concurrency: opts.concurrency, timeoutMs: opts.timeoutMs, ...timing, ...floorHooks({ ...watchers, heap: null }, timing.blockMs, run.requests, () => false),
           sampler: treeSampler(target.server.pid), signal: ctx.signal, serverExited: target.server.exited,
         },
         bytesOf: (f) => f.heap ?? f.bytes,
