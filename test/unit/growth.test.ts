@@ -168,7 +168,7 @@ test('evidence: a steady climb of the heap after GC is a leak without the saw-to
 
 test('report: the --heap lines under the verdict, from saved results', () => {
   const heap: HeapResults = {
-    pid: 42, evidence: '', series: [], traceRequests: 500, minBytes: 256 * 1024, seconds: { snapshots: 1, gc: 1, trace: 1 },
+    runtime: 'node', pid: 42, evidence: '', series: [], traceRequests: 500, minBytes: 256 * 1024, seconds: { snapshots: 1, gc: 1, trace: 1 },
     baseline: { requests: 1000, bytes: 12 * MB }, end: { requests: 11000, bytes: 74 * MB },
     growth: [
       { name: 'Array', bytes: 61.9 * MB, count: 10000, perRequest: 6490, location: 'planted.mjs:57', function: 'handler', retainedBy: 'kept[9999]' },
