@@ -50,7 +50,7 @@ Options:
                            start it and wait until the address answers
   --sse                    with --url: the HTTP+SSE transport of 2024-11-05 (give the SSE endpoint, e.g. /sse)
   -H, --header <h>         with --url: "Name: value" sent on every request, repeatable; values are never shown
-  --clients <mix>          memory: what the clients do besides calling (default: sessions=4,churn=30,length=10,
+  --clients <mix>          memory: what the clients do besides calling (default: sessions=4,churn=50,length=5,
                            abandon=60,drop=10,cancel=3,hangup=2,refused=1; polite: one session, nothing else)
   --session-timeout <time> memory, with --url: the server frees a session left idle this long (e.g. 30m), too
                            long for the run to see: memory held for abandoned sessions is then bounded

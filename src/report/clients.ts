@@ -17,9 +17,15 @@ export function clientsLines(c: ClientsSection): string[] {
   if (r?.freed) lines.push(`Abandoned sessions: freed by the server (one asked about again after ${formatDuration(r.youngestFreedSeconds ?? 0)} was gone)`);
   else if (r?.held) lines.push(`Abandoned sessions: still held ${formatDuration(r.oldestHeldSeconds ?? 0)} after they were left (asked about again: ${n(r.held)})`);
   const a = c.attribution;
-  if (a && a.factors.length) {
-    const costs = a.factors.map((f) => `${f.unit} ${formatBytes(f.bytesPerEvent)}${f.stderr ? ` ±${formatBytes(f.stderr)}` : ""}`);
-    lines.push(`Cost per event (${a.evidence}): ${costs.join('; ')}`);
+  const cost = (bytes: number, stderr: number) => `${formatBytes(bytes)}${stderr ? ` ±${formatBytes(stderr)}` : ''}`;
+  if (c.alone?.length) {
+    // What the behaviours tried alone found says more than the mixed run's fit: only the calls' cost is
+    // taken from the fit (it was taken off every burst).
+    const costs = c.alone.map((p) => `${p.unit} ${cost(p.bytesPerEvent, p.stderr)}${p.leaks ? ' (leaks)' : ''}`);
+    const calls = (a?.factors ?? []).filter((f) => f.kind === 'call').map((f) => `${f.unit} ${cost(f.bytesPerEvent, f.stderr)}`);
+    lines.push(`Tried alone (${formatDuration(c.aloneSeconds ?? 0)} after the run): ${costs.join('; ')}${calls.length ? `; in the run, ${calls.join('; ')}` : ''}`);
+  } else if (a && a.factors.length) {
+    lines.push(`Cost per event (${a.evidence}): ${a.factors.map((f) => `${f.unit} ${cost(f.bytesPerEvent, f.stderr)}`).join('; ')}`);
   }
   return lines;
 }

@@ -33,6 +33,8 @@ export interface ClientsSection {
    * still held after the second quiet stretch less what the calls keep, per event, and whether it leaks.
    */
   alone?: { name: string; unit: string; events: number; keptBytes: number; bytesPerEvent: number; stderr: number; leaks: boolean }[];
+  /** How long trying the behaviours alone took, after the run's own duration. */
+  aloneSeconds?: number;
   /** The counts at every floor, named: [requests, ...counts]. */
   counts: { names: string[]; floors: number[][] };
 }

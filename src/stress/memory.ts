@@ -63,6 +63,7 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
     // A leak under a client mix: each behaviour tried alone, to name the one that leaves memory behind.
     const suspects = finished(run.stopReason) && !ctx.signal.aborted ? mix.suspects(run.floors) : [];
     let phases: PhaseFinding[] = [];
+    const phasesStart = performance.now();
     if (suspects.length) {
       ctx.say(`Leak found: trying each client behaviour alone (${suspects.length} of them), to see which leaves memory behind...`);
       phases = await tryEachBehaviour({
@@ -75,6 +76,7 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
         bytesOf: (f) => f.heap ?? f.bytes,
       });
     }
+    const phasesEnd = performance.now();
     return {
       load: run,
       floors: run.floors,
@@ -87,7 +89,10 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
         if (live && onHeap) results.memory!.heapAfterGc = heapAfterGc(live, heapPoints(run.floors), onHeap, live.blockMs(timing.blockMs));
         const d = deciding ?? t!;
         results.clients = clientsSection(clients, target.conn, run.floors, mix.attribution(run.floors, d), d === onHeap ? 'heap after GC' : 'process memory');
-        if (results.clients && phases.length) results.clients.alone = phases.map((p) => ({ ...p, keptBytes: Math.round(p.keptBytes), bytesPerEvent: Math.round(p.bytesPerEvent), stderr: Math.round(p.stderr) }));
+        if (results.clients && phases.length) {
+          results.clients.alone = phases.map((p) => ({ ...p, keptBytes: Math.round(p.keptBytes), bytesPerEvent: Math.round(p.bytesPerEvent), stderr: Math.round(p.stderr) }));
+          results.clients.aloneSeconds = round((phasesEnd - phasesStart) / 1000, 1);
+        }
       },
     };
   });

@@ -285,11 +285,20 @@ function refuse(h: Http, f: Fleet): void {
   const kind = kinds[f.refusalKind++ % kinds.length];
   const headers = { ...(h.current.post.headers as Record<string, string>) };
   let method = 'POST';
-  if (kind === 'unknown session id') headers['mcp-session-id'] = `mcp-hammer-unknown-${h.events!.refused}`;
-  if (kind === 'no session id') delete headers['mcp-session-id'];
+  // HTTP+SSE names the session in the path's query (sessionId=...), Streamable HTTP in a header.
+  let path = h.current.post.path ?? '';
+  const unknown = `mcp-hammer-unknown-${h.events!.refused}`;
+  if (kind === 'unknown session id') {
+    if (h.flavour.sse) path = path.replace(/sessionId=[^&]*/, `sessionId=${unknown}`);
+    else headers['mcp-session-id'] = unknown;
+  }
+  if (kind === 'no session id') {
+    if (h.flavour.sse) path = path.replace(/[?&]sessionId=[^&]*/, '');
+    else delete headers['mcp-session-id'];
+  }
   if (kind === 'wrong method') method = 'PUT';
   h.events!.refused++;
-  const req = h.lib.request({ ...h.current.post, method, headers }, (res) => {
+  const req = h.lib.request({ ...h.current.post, path, method, headers }, (res) => {
     const by = (f.refusals[kind] ??= {});
     by[String(res.statusCode)] = (by[String(res.statusCode)] ?? 0) + 1;
     res.resume();
