@@ -6,7 +6,7 @@
 import type { LiveHeap } from './live.js';
 import type { HeapProbe } from './probe.js';
 import { HeapWatch } from './watch.js';
-import { PyChannel } from './python/channel.js';
+import { PyChannel, type Hello } from './python/channel.js';
 import { PyHeapWatch } from './python/watch.js';
 import type { ServerProcess } from '../server/process.js';
 import type { Runtime } from '../sampling/runtime.js';
@@ -30,12 +30,8 @@ export async function chooseHeap(o: { live: LiveHeap | null; server: ServerProce
     return { heap: null, warning: `${why}: ${WITHOUT}` };
   };
   if (hello) {
-    const [major, minor] = hello.python.split('.').map(Number);
-    if (major < 3 || (major === 3 && minor < 10)) {
-      return refuse(`--heap on a Python server needs Python 3.10 or newer, and this server runs Python ${hello.python} (${hello.executable})`);
-    }
-    if (hello.implementation !== 'cpython') return refuse(`--heap on a Python server needs CPython (tracemalloc), and this server runs ${hello.implementation}`);
-    return { heap: new PyHeapWatch(channel, hello) };
+    const unfit = unfitPython(hello);
+    return unfit ? refuse(unfit) : { heap: new PyHeapWatch(channel, hello) };
   }
   if (o.runtime === 'node') {
     return refuse(o.live
@@ -48,4 +44,14 @@ export async function chooseHeap(o: { live: LiveHeap | null; server: ServerProce
       + 'inherited descriptors?)');
   }
   return refuse('--heap works on Node.js and Python servers, and no process of this server opened a Node.js inspector or loaded mcp-hammer\'s Python hook');
+}
+
+/** Why a Python that claimed the channel cannot be traced (too old, not CPython), or undefined. */
+export function unfitPython(hello: Hello): string | undefined {
+  const [major, minor] = hello.python.split('.').map(Number);
+  if (major < 3 || (major === 3 && minor < 10)) {
+    return `--heap on a Python server needs Python 3.10 or newer, and this server runs Python ${hello.python} (${hello.executable})`;
+  }
+  if (hello.implementation !== 'cpython') return `--heap on a Python server needs CPython (tracemalloc), and this server runs ${hello.implementation}`;
+  return undefined;
 }

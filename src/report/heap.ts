@@ -32,9 +32,13 @@ function growthLine(g: HeapGrowth, width: number, per: string): string {
   const size = `+${formatBytes(g.bytes)}`.padEnd(9);
   const each = `${n(g.count)} x ${formatBytes(g.bytes / Math.max(1, g.count))}`.padEnd(18);
   const where = g.location ? `  ${g.location}${g.function ? `  (${g.function})` : ''}` : '';
-  const rate = g.perRequest > 0 ? `  ${formatBytes(g.perRequest)}/${per}` : '';
+  const count = g.countPerRequest !== undefined ? ` in ${fewer(g.countPerRequest)}` : '';
+  const rate = g.perRequest > 0 ? `  ${formatBytes(g.perRequest)}${count} per ${per}` : '';
   return `  ${size} ${g.name.padEnd(width)}  ${each}${where}${rate}`.trimEnd();
 }
+
+/** A count per request: 1, 2.5, 0.031. */
+const fewer = (v: number): string => (v >= 10 ? n(v) : v >= 1 ? String(Math.round(v * 10) / 10) : String(Number(v.toPrecision(2))));
 
 /** A Python server: the calls traced after the run, what they left allocated, and the slowdown tracing caused. */
 function tracingLines(h: HeapResults, verdict: string): string[] {
@@ -43,10 +47,15 @@ function tracingLines(h: HeapResults, verdict: string): string[] {
   const lines = [`Traced after the run (pid ${h.pid}, Python ${t.python}, tracemalloc, ${t.frames} frames): ${n(h.traceRequests)} calls`
     + `${t.tracedBytes !== undefined ? `, ${formatBytes(t.tracedBytes)} still allocated` : ''}${verdict}`];
   const s = t.slowdown;
-  if (s) {
-    const slower = s.withoutTracing > 0 ? Math.round((1 - s.withTracing / s.withoutTracing) * 100) : 0;
-    lines.push(`Tracing cost: ${n(Math.round(s.withoutTracing))} requests/s without tracemalloc, ${n(Math.round(s.withTracing))} with it`
-      + ` (${slower >= 0 ? `${slower}% slower` : `${-slower}% faster, within the noise`})`);
-  }
+  if (s) lines.push(`Tracing cost: ${n(s.withoutTracing)} requests/s without tracemalloc, ${n(s.withTracing)} with it (${slower(s.withoutTracing, s.withTracing)})`);
   return lines;
+}
+
+/** How much slower the traced calls ran: a ratio past twice, else a percentage. */
+function slower(without: number, traced: number): string {
+  if (traced <= 0) return 'no call finished while traced';
+  const ratio = without / traced;
+  if (ratio >= 2) return `${ratio >= 10 ? Math.round(ratio) : ratio.toFixed(1)}x slower`;
+  const percent = Math.round((ratio - 1) * 100);
+  return percent > 0 ? `${percent}% slower` : 'no slower, within the noise';
 }
