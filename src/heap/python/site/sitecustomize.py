@@ -41,7 +41,10 @@ def _open_channel():
             return None
     except (ValueError, OSError):
         return None
-    sock = socket.socket(fileno=os.dup(fd))
+    if sys.version_info >= (3, 7):  # the family read from the descriptor
+        sock = socket.socket(fileno=os.dup(fd))
+    else:  # taken on trust, then checked by SO_PEERCRED, which only a Unix socket answers
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=os.dup(fd))
     try:
         ours = sock.family == socket.AF_UNIX
         if ours and hasattr(socket, "SO_PEERCRED"):
