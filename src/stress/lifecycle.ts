@@ -1,9 +1,8 @@
 // The life of a memory or cache run around the test's own load: the server started with its watchers (the
 // inspector of a Node.js server, for the heap after forced GCs and --heap; with --heap, the Python hook for
-// tracemalloc), ended on every path, and the run
-// concluded the same way for both tests:
-// the results filled, the one verdict pipeline (judge/pipeline.ts) run on what was measured, the handle
-// counts judged, the verdict written. Each test gives its load and its rule; this does the rest once.
+// tracemalloc), ended on every path, and the run concluded the same way for both tests: the results
+// filled, the one verdict pipeline (judge/pipeline.ts) run on what was measured, the handle counts judged,
+// the verdict written. Each test gives its load and its rule; this does the rest once.
 import type { Floor, HammerOptions, HammerResult } from '../load/closedloop.js';
 import { finished } from '../load/closedloop.js';
 import { endServer } from '../server/process.js';
