@@ -39,7 +39,8 @@ Options:
                            both sides speak, found with server/discover, else the 2025 initialize)
   --out <dir>              results folder (default: results)
   --json                   also print the results JSON on stdout
-  --heap                   Node.js servers: name what grew, with the file and line that allocated it
+  --heap                   Node.js and Python servers: name what grew, with the file and line that
+                           allocated it
   --no-inspector           Node.js servers: judge the process memory alone, without the heap after forced
                            GCs read through the inspector (loopback only; on by default: decides sooner)
   --vary <property>        cache: argument to make unique, repeatable (default: every string argument)
@@ -92,7 +93,7 @@ export interface Options {
   /** The folder for the results file; none: no file (the library's default). */
   out?: string;
   json: boolean;
-  /** --heap: name what grew in a Node.js server's heap (snapshots, allocation tracking). */
+  /** --heap: name what grew in a Node.js server's heap (snapshots, allocation tracking) or a Python server's (tracemalloc). */
   heap: boolean;
   /** Read a Node.js server's heap after forced GCs through its inspector, as evidence (--no-inspector: not). */
   inspector: boolean;
@@ -253,7 +254,6 @@ const text = (v: number | string | undefined, fallback: string): string => (v ==
 export function resolveOptions(test: TestName, o: UserOptions): Options {
   if (!TESTS.includes(test)) throw new CannotRun(`unknown test '${test}'; choose memory, cache or ratelimit`);
   if (o.heap && test === 'ratelimit') throw new CannotRun('--heap works with the memory and cache tests, not ratelimit');
-  if (o.heap && o.inspector === false) throw new CannotRun('--heap needs the inspector: drop --no-inspector');
   if (o.sessionTimeout !== undefined && (test !== 'memory' || o.url === undefined)) throw new CannotRun('--session-timeout works with the memory test over HTTP (--url)');
   if (o.clients !== undefined && test !== 'memory') throw new CannotRun('--clients works with the memory test; the cache and rate limit tests load as one polite client');
   if (o.clients !== undefined && o.requestsPerSession !== undefined) {

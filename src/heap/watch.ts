@@ -7,6 +7,7 @@ import { collectAndMeasure, type LiveHeap } from './live.js';
 import { takeSnapshot, traceLoad, traceRequests, trackAllocations, type TraceOptions } from './trace.js';
 import { heapGrowth, highestObjectId } from './diff.js';
 import type { Snapshot } from './snapshot.js';
+import type { HeapProbe } from './probe.js';
 import type { HeapResults } from '../results.js';
 import { finished } from '../load/closedloop.js';
 import { round } from '../format.js';
@@ -17,7 +18,7 @@ export type { TraceOptions } from './trace.js';
 export const MIN_GROWTH_BYTES = 256 * 1024;
 
 /** Heap measurements after the baseline before a run that lasts until decided may stop. */
-const FLOORS_AFTER_BASELINE = 6;
+export const FLOORS_AFTER_BASELINE = 6;
 
 /**
  * The baseline snapshot is taken at the first block boundary past a fifth of a run of set length (of the
@@ -26,25 +27,20 @@ const FLOORS_AFTER_BASELINE = 6;
  */
 export const heapBaselineDue = (p: { fraction: number; seconds: number }): boolean => p.fraction >= 0.2 || p.seconds >= 6;
 
-export class HeapWatch {
+export class HeapWatch implements HeapProbe {
+  readonly finishing = 'Heap: tracing where allocations come from, then the end snapshot...';
   /** The first object id after the baseline snapshot: objects above it are new. */
   private sinceId = 0;
   private profiling = false;
   private gcMs = 0;
   private snapshotMs = 0;
   private readonly results: HeapResults = {
+    runtime: 'node',
     evidence: 'JavaScript heap and ArrayBuffers of the process serving the requests, after a forced full GC',
     series: [], traceRequests: 0, growth: [], minBytes: MIN_GROWTH_BYTES, seconds: { snapshots: 0, gc: 0, trace: 0 },
   };
 
   constructor(private readonly live: LiveHeap) {}
-
-  /** After the handshake: the sentence for a server with no Node.js process to watch, or none. */
-  attached(): string | undefined {
-    if (this.watching()) return undefined;
-    this.results.problem = 'no Node.js process in the server tree opened an inspector';
-    return '--heap works on Node.js servers only, and no Node.js process of this server opened an inspector: the test runs without it';
-  }
 
   /** A Node.js process of the tree is watched. */
   watching(): boolean {
@@ -55,9 +51,9 @@ export class HeapWatch {
    * At a block boundary, once the live heap has been measured (bytes, after a forced GC): the series, and
    * the baseline snapshot if `baseline` and it has not been taken yet. `requests` counts from the start.
    */
-  async atFloor(p: { requests: number; baseline: boolean; bytes: number }): Promise<void> {
+  async atFloor(p: { requests: number; baseline: boolean; bytes?: number }): Promise<void> {
     const serving = this.live.serving();
-    if (!serving || this.results.problem) return;
+    if (!serving || this.results.problem || p.bytes === undefined) return;
     this.results.pid = serving.pid;
     this.results.series.push([p.requests, p.bytes]);
     if (this.sinceId || !p.baseline) return;
@@ -108,7 +104,7 @@ export class HeapWatch {
       const end = await this.snapshot(inspector);
       const since = Math.max(1, requests - baseline.requests);
       this.results.growth = heapGrowth(end, this.sinceId, { trackedSince, minBytes: MIN_GROWTH_BYTES, top: 5, cwd: process.cwd() })
-        .map((g) => ({ ...g, perRequest: Math.round((g.bytes / since) * 10) / 10 }));
+        .map((g) => ({ ...g, perRequest: round(g.bytes / since, 1), countPerRequest: round(g.count / since, 3) }));
     } catch (err) {
       this.stop(`heap profiling stopped: ${(err as Error).message}`);
     }

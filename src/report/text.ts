@@ -46,7 +46,7 @@ export function statusLines(r: Results, path: string | null, colour: boolean): s
   }[r.verdict];
   const lines = [`Status: ${status}${r.reasons.length ? `  ${r.reasons[0]}` : ''}`];
   for (const reason of r.reasons.slice(1)) lines.push(`        ${reason}`);
-  if (r.test !== 'ratelimit' && r.heap) lines.push(...heapLines(r.heap, r.memory?.decidedBy));
+  if (r.test !== 'ratelimit' && r.heap) lines.push(...heapLines(r.heap, r.memory?.decidedBy, r.test === 'cache' ? 'key' : 'request'));
   for (const warning of r.warnings) lines.push(paint(33, `Warning: ${warning}`));
   if (r.server.exit && r.stderrTail.length) {
     lines.push('Server stderr (last lines):', ...r.stderrTail.slice(-5).map((l) => `  ${l.slice(0, 200)}`));

@@ -1,27 +1,40 @@
-// The heap sections of the results: what --heap names (`heap`), and the heap after forced GCs that a
-// Node.js server's memory verdict reads (`memory.heapAfterGc`).
+// The heap sections of the results: what --heap names (`heap`, for a Node.js server from its heap
+// snapshots, for a Python server from tracemalloc), and the heap after forced GCs that a Node.js server's
+// memory verdict reads (`memory.heapAfterGc`).
 import type { Shape } from './basics.js';
 
 export interface Growth {
-  /** The kind of object: a constructor name (Array, Object, Map, a class), Closure, String, Buffer, ... */
+  /**
+   * The kind of object: a constructor name (Array, Object, Map, a class), Closure, String, Buffer, ...
+   * Python: the type most objects of the group are of (str, dict, a class), or (storage) for blocks with
+   * no object of their own (a list's or dict's table).
+   */
   name: string;
-  /** Bytes kept alive by the new objects of this kind (their retained size). */
+  /** Bytes kept alive by the new objects of this kind (their retained size); Python: the blocks' bytes. */
   bytes: number;
-  /** New objects of this kind; for a Map or Set, new entries. */
+  /** New objects of this kind; for a Map or Set, new entries. Python: memory blocks. */
   count: number;
-  /** Where most of them (by bytes) were allocated: the allocating function, outside Node's internals. */
+  /**
+   * Where most of them (by bytes) were allocated: the allocating function, outside Node's internals.
+   * Python: the group's line, the first of the server's own code on the allocation's traceback.
+   */
   location?: string;
   function?: string;
+  /** Python: the largest traceback of the group, file:line innermost first, library frames included. */
+  trace?: string[];
   /** For closures: where the function itself is written. */
   definedAt?: string;
   /** How the largest of them is reached from the roots, e.g. "kept[4711]". */
   retainedBy?: string;
 }
 
-export interface HeapGrowth extends Growth { perRequest: number }
+/** perRequest: bytes per request since the baseline (the cache test: per new key); countPerRequest likewise. */
+export interface HeapGrowth extends Growth { perRequest: number; countPerRequest?: number }
 
 /** What --heap leaves in the results JSON, as `heap`. */
 export interface HeapResults {
+  /** How it was measured: a Node.js heap through the inspector, or CPython's tracemalloc. */
+  runtime: 'node' | 'cpython';
   /** The process whose heap was watched. */
   pid?: number;
   evidence: string;
@@ -39,6 +52,25 @@ export interface HeapResults {
   seconds: { snapshots: number; gc: number; trace: number };
   /** Why heap profiling stopped short, when it did. */
   problem?: string;
+  /** Python: what tracemalloc kept and cost. */
+  tracemalloc?: PyTracing;
+}
+
+/** Python: how tracemalloc ran, and what it cost the server. */
+export interface PyTracing {
+  /** The Python that served, and the frames kept per traceback. */
+  python: string;
+  frames: number;
+  /** Bytes still allocated since tracing began at the end snapshot, and tracemalloc's own memory then. */
+  tracedBytes?: number;
+  overheadBytes?: number;
+  /** Tracebacks too small to be sent (their bytes are not in `growth`). */
+  omitted?: { tracebacks: number; bytes: number };
+  /**
+   * Requests per second after the run, in alternating bursts with tracing off and on (same server, same
+   * calls): the slowdown tracemalloc causes. The run itself was traced from the baseline on.
+   */
+  slowdown?: { withoutTracing: number; withTracing: number; seconds: number };
 }
 
 /** The heap after forced GCs of the serving Node.js process: a second series, judged by the same rule. */

@@ -82,7 +82,7 @@ export async function openTarget(command: string, args: string[], o: OpenOptions
 
 /** Start the command and connect to its stdio; the connection closes when the server exits. */
 async function start(command: string, args: string[], o: OpenOptions): Promise<ServerProcess & { conn: Connection }> {
-  const server = await startServer(command, args, { env: o.env, onStderr: o.onStderr, hideStderrLine: o.hideStderrLine });
+  const server = await startServer(command, args, { env: o.env, onStderr: o.onStderr, hideStderrLine: o.hideStderrLine, channel: o.channel });
   running.add(server);
   const conn = connectStdio(server.child!.stdout!, server.child!.stdin!, { timeoutMs: o.startupMs });
   server.exited.then(() => conn.close());

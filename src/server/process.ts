@@ -3,6 +3,7 @@
 // exactly as given, and it gets the user's whole environment (the SDK's stdio transport would pass only six
 // variables).
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Duplex } from 'node:stream';
 import { processMemory, processTree } from '../sampling/tree.js';
 import { groupMembers, processInfo } from '../sampling/handles.js';
 import { CannotRun } from '../errors.js';
@@ -37,7 +38,12 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<void>;
   /** After stop: the processes of the tree that outlived the server's own exit (they were then ended too). */
   outlived(): Outlived[];
+  /** With SpawnOptions.channel: mcp-hammer's end of the socket the server inherits as CHANNEL_FD. */
+  channel?: Duplex;
 }
+
+/** The file descriptor under which a server started with SpawnOptions.channel inherits its end of the channel. */
+export const CHANNEL_FD = 3;
 
 /** How much of the server's stderr is kept for its last lines. */
 export const TAIL_BYTES = 16 * 1024;
@@ -49,12 +55,18 @@ export interface SpawnOptions {
   onStderr?: (text: string) => void;
   /** Lines of stderr never to quote (--heap: the inspector's, which hold its address). */
   hideStderrLine?: (line: string) => boolean;
+  /**
+   * A private channel to the server (--heap on a Python server): one more socket of the pair the child's
+   * stdio is made of, inherited as CHANNEL_FD by the server and whichever of its children keep it open,
+   * reachable by no other process. Ended with the server.
+   */
+  channel?: boolean;
 }
 
 /** Spawns the command; rejects with a CannotRun when it cannot be run at all (not found, not executable). */
 export function startServer(command: string, args: string[], o: SpawnOptions = {}): Promise<ServerProcess> {
   const child = spawn(command, args, {
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: o.channel ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
     env: o.env ?? process.env,
     // Its own process group: a Ctrl-C in the terminal reaches mcp-hammer only, which then ends the
     // server in order; and the group can be signalled as one.
@@ -74,6 +86,8 @@ export function startServer(command: string, args: string[], o: SpawnOptions = {
   });
   // Writes to a server that has died fail with EPIPE; the exit is what gets reported.
   child.stdin!.on('error', () => {});
+  const channel = o.channel ? child.stdio[CHANNEL_FD] as Duplex : undefined;
+  channel?.on('error', () => {});
   let exit: Exit | undefined;
   const exited = new Promise<Exit>((resolve) => {
     child.on('exit', (code, signal) => {
@@ -103,9 +117,11 @@ export function startServer(command: string, args: string[], o: SpawnOptions = {
         knownPids,
         stop: async (graceMs = 2000) => {
           outlived = await stopTree(pid, knownPids, exited, () => exit !== undefined, child, graceMs);
+          channel?.destroy();
           await drain(stderrClosed);
         },
         outlived: () => outlived,
+        channel,
       });
     });
   });

@@ -96,7 +96,7 @@ export async function openRemote(command: string, args: string[],
       throw new CannotRun(`something is already listening at ${url.host}, before the server was started; stop it, or measure the running server with --pid instead of a command`);
     }
     // With the environment and the stderr hooks of the watchers (the inspector of a Node.js server).
-    server = await startServer(command, args, { env: o.env, onStderr: o.onStderr, hideStderrLine: o.hideStderrLine });
+    server = await startServer(command, args, { env: o.env, onStderr: o.onStderr, hideStderrLine: o.hideStderrLine, channel: o.channel });
     // Its stdout is not the protocol here; read it so that a server that logs there never blocks.
     server.child!.stdout!.resume();
     running.add(server);

@@ -44,8 +44,11 @@ export async function cacheTest(opts: Options, ctx: RunContext, results: CacheRe
     const callFor = (i: number) => floods[(i - control.requests) % floods.length].unique(firstKey + i - control.requests);
     const heapResults = await heapAfterLoad(heap, ctx, run.stopReason, { ...opts, target, callFor, requests: run.requests + (flood ? control.requests : 0), signal: ctx.signal });
     // Per new key rather than per request: the control phase's requests since the baseline added none.
-    const keys = heapResults?.end ? Math.max(1, heapResults.end.requests - control.requests) : 0;
-    if (keys) for (const g of heapResults!.growth) g.perRequest = round(g.bytes / keys, 1);
+    const since = heapResults?.baseline ? Math.max(heapResults.baseline.requests, control.requests) : 0;
+    const keys = heapResults?.end ? Math.max(1, heapResults.end.requests - since) : 0;
+    if (keys) {
+      for (const g of heapResults!.growth) Object.assign(g, { perRequest: round(g.bytes / keys, 1), countPerRequest: round(g.count / keys, 3) });
+    }
     const trend = flood ? cacheTrend(pointsOf(control.floors), pointsOf(flood.floors), memoryBudgets(opts, watchers.runtime)) : null;
     const rejected = flood && flood.requests ? flood.errorCount / flood.requests : 0;
     const ran = { durationSeconds: run.durationSeconds, requestsPerSecond: run.requestsPerSecond, setLength: !runLength(opts).open };

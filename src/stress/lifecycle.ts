@@ -1,13 +1,16 @@
 // The life of a memory or cache run around the test's own load: the server started with its watchers (the
-// inspector of a Node.js server, for the heap after forced GCs and --heap), ended on every path, and the run
-// concluded the same way for both tests:
-// the results filled, the one verdict pipeline (judge/pipeline.ts) run on what was measured, the handle
-// counts judged, the verdict written. Each test gives its load and its rule; this does the rest once.
+// inspector of a Node.js server, for the heap after forced GCs and --heap; with --heap, the Python hook for
+// tracemalloc), ended on every path, and the run concluded the same way for both tests: the results
+// filled, the one verdict pipeline (judge/pipeline.ts) run on what was measured, the handle counts judged,
+// the verdict written. Each test gives its load and its rule; this does the rest once.
 import type { Floor, HammerOptions, HammerResult } from '../load/closedloop.js';
 import { finished } from '../load/closedloop.js';
 import { endServer } from '../server/process.js';
 import { openTarget, type Target } from '../server/open.js';
-import { HeapWatch, type TraceOptions } from '../heap/watch.js';
+import type { TraceOptions } from '../heap/watch.js';
+import type { HeapProbe } from '../heap/probe.js';
+import { chooseHeap } from '../heap/choose.js';
+import { pythonEnv } from '../heap/python/channel.js';
 import { LiveHeap } from '../heap/live.js';
 import { runtimeOf, type Runtime } from '../sampling/runtime.js';
 import { conclude, type Rule } from '../judge/pipeline.js';
@@ -18,11 +21,11 @@ import { assign, describeTarget, fillRun, runFacts } from './fill.js';
 import { fillHandles } from './handles.js';
 import { runLength } from './length.js';
 
-/** What is known of the server besides its process: its runtime, and for Node.js the live heap and --heap on top of it. */
+/** What is known of the server besides its process: its runtime, for Node.js the live heap, and --heap (Node.js or Python). */
 export interface Watchers {
   runtime: Runtime;
   live: LiveHeap | null;
-  heap: HeapWatch | null;
+  heap: HeapProbe | null;
 }
 
 /** What a test's load measured, and how it is judged. T: the test's trend (a Trend, or the cache test's). */
@@ -47,17 +50,20 @@ export interface Loaded<T> {
  */
 export async function runWithServer<T>(opts: Options, ctx: RunContext, results: MemoryResults | CacheResults,
   load: (target: Target, watchers: Watchers) => Promise<Loaded<T>>): Promise<void> {
-  // The inspector is turned on for a server mcp-hammer starts (its environment is mcp-hammer's to set).
-  const live = opts.inspector && (opts.command || !opts.url) ? new LiveHeap(process.env) : null;
-  const heap = opts.heap && live ? new HeapWatch(live) : null;
-  const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal, ...live?.spawn });
+  // The inspector is turned on for a server mcp-hammer starts (its environment is mcp-hammer's to set); with
+  // --heap, the Python hook too, with its private channel (the runtime is known only once it runs).
+  const python = opts.heap && Boolean(opts.command);
+  const env = python ? pythonEnv(process.env) : process.env;
+  const live = opts.inspector && (opts.command || !opts.url) ? new LiveHeap(env) : null;
+  const spawn = { env, ...live?.spawn, channel: python };
+  const target = await openTarget(opts.command, opts.serverArgs, { ...opts, signal: ctx.signal, ...spawn });
   try {
     describeTarget(results, target);
     results.warnings.push(...(await live?.attach()) ?? []);
-    const notNode = heap?.attached();
-    if (notNode || (opts.heap && !heap)) results.warnings.push(notNode ?? '--heap works on Node.js servers that mcp-hammer starts: the test runs without it');
     const runtime = runtimeOf(target.server.knownPids);
     if (runtime !== 'unknown') results.server.runtime = runtime;
+    const { heap, warning } = opts.heap ? await chooseHeap({ live, server: target.server, runtime }) : { heap: null };
+    if (warning) results.warnings.push(warning);
     const loaded = await load(target, { runtime, live: live?.watching() ? live : null, heap });
     live?.close();
     await endServer(target.server);
@@ -85,12 +91,13 @@ export async function runWithServer<T>(opts: Options, ctx: RunContext, results: 
 export function floorHooks(w: Watchers, blockMs: number, offset: number, baselineDue: (p: { fraction: number; seconds: number }) => boolean)
   : Pick<HammerOptions, 'atFloor' | 'blockMs'> {
   const { live, heap } = w;
-  if (!live) return { blockMs };
+  if (!live && !heap) return { blockMs };
   return {
-    blockMs: () => live.blockMs(blockMs),
+    blockMs: live ? () => live.blockMs(blockMs) : blockMs,
     atFloor: async (p) => {
-      const bytes = await live.measure();
-      if (heap && bytes !== undefined) await heap.atFloor({ requests: offset + p.requests, baseline: baselineDue(p), bytes });
+      const bytes = await live?.measure();
+      // A Node.js heap whose measuring failed has nothing to add; a Python server has no live heap.
+      if (heap && (bytes !== undefined || !live)) await heap.atFloor({ requests: offset + p.requests, baseline: baselineDue(p), bytes });
       return bytes;
     },
   };
@@ -100,9 +107,9 @@ export function floorHooks(w: Watchers, blockMs: number, offset: number, baselin
  * With --heap, after the load: the trace and the end snapshot if the load finished, else what was measured
  * so far and why it stops there. Undefined without --heap.
  */
-export async function heapAfterLoad(heap: HeapWatch | null, ctx: RunContext, stopReason: StopReason, trace: TraceOptions): Promise<HeapResults | null | undefined> {
+export async function heapAfterLoad(heap: HeapProbe | null, ctx: RunContext, stopReason: StopReason, trace: TraceOptions): Promise<HeapResults | null | undefined> {
   if (!heap) return undefined;
   if (!finished(stopReason)) return heap.partial(`the run ended early (${stopReason}), so there was no end snapshot`);
-  if (heap.watching()) ctx.say('Heap: tracing where allocations come from, then the end snapshot...');
+  if (heap.watching()) ctx.say(heap.finishing);
   return heap.finish(trace);
 }

@@ -19,12 +19,12 @@ export interface CliRun {
 }
 
 /** Runs mcp-hammer with args; --json and a temporary --out are added unless given. Bounded by limitMs. */
-export function runCli(args: string[], o: { limitMs?: number; env?: NodeJS.ProcessEnv; onSpawn?: (pid: number) => void } = {}): Promise<CliRun> {
+export function runCli(args: string[], o: { limitMs?: number; env?: NodeJS.ProcessEnv; cwd?: string; onSpawn?: (pid: number) => void } = {}): Promise<CliRun> {
   const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
   const rest = args.includes('--') ? args.slice(args.indexOf('--')) : [];
   const extra = [...(own.includes('--json') ? [] : ['--json']), ...(own.includes('--out') ? [] : ['--out', tempDir()])];
   const child = spawn(process.execPath, [CLI, ...own, ...extra, ...rest], {
-    env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...o.env }, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'],
   });
   o.onSpawn?.(child.pid!);
   let stdout = '';

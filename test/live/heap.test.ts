@@ -106,7 +106,7 @@ test('heap: a server with no Node.js inspector gets one sentence, and the test r
   const run = await heapRun('clean', [], ['env', '-u', 'NODE_OPTIONS', process.execPath, SERVER]);
   assert.notEqual(run.code, 2, run.stderr);
   assert.equal(run.results.heap, undefined);
-  assert.match(run.results.warnings.join('\n'), /^--heap works on Node\.js servers only, .*: the test runs without it$/m);
+  assert.match(run.results.warnings.join('\n'), /^--heap works on Node\.js and Python servers, .*: the test runs without it$/m);
   assert.doesNotMatch(run.stderr, /Growing since warm-up/);
 });
 

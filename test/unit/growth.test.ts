@@ -168,18 +168,18 @@ test('evidence: a steady climb of the heap after GC is a leak without the saw-to
 
 test('report: the --heap lines under the verdict, from saved results', () => {
   const heap: HeapResults = {
-    pid: 42, evidence: '', series: [], traceRequests: 500, minBytes: 256 * 1024, seconds: { snapshots: 1, gc: 1, trace: 1 },
+    runtime: 'node', pid: 42, evidence: '', series: [], traceRequests: 500, minBytes: 256 * 1024, seconds: { snapshots: 1, gc: 1, trace: 1 },
     baseline: { requests: 1000, bytes: 12 * MB }, end: { requests: 11000, bytes: 74 * MB },
     growth: [
-      { name: 'Array', bytes: 61.9 * MB, count: 10000, perRequest: 6490, location: 'planted.mjs:57', function: 'handler', retainedBy: 'kept[9999]' },
+      { name: 'Array', bytes: 61.9 * MB, count: 10000, perRequest: 6490, countPerRequest: 1, location: 'planted.mjs:57', function: 'handler', retainedBy: 'kept[9999]' },
       { name: 'Closure', bytes: 1.3 * MB, count: 1200, perRequest: 136 },
     ],
   };
   assert.deepEqual(heapLines(heap, 'both'), [
     'Heap after GC (pid 42): 12 MB at warm-up, 74 MB at the end; verdict from both process memory and heap',
     'Growing since warm-up (heap, after GC):',
-    '  +62 MB    Array    10,000 x 6.3 KB     planted.mjs:57  (handler)',
-    '  +1.3 MB   Closure  1,200 x 1.1 KB',
+    '  +62 MB    Array    10,000 x 6.3 KB     planted.mjs:57  (handler)  6.3 KB in 1 per request',
+    '  +1.3 MB   Closure  1,200 x 1.1 KB      136 B per request',
     '  the largest is held by: kept[9999]',
   ]);
   assert.deepEqual(heapLines({ ...heap, growth: [] }).slice(1), ['Growing since warm-up (heap, after GC): nothing above 256.0 KB']);
