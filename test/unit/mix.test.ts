@@ -83,6 +83,14 @@ for (const [name, named, what] of leaks) {
   });
 }
 
+test('recorded mix run mix-server-everything: the reference server FAILs, its calls keeping memory (its event store) and its abandoned sessions never freed, each with its cost; the rest cleared', () => {
+  const { verdict, text } = replay('mix-server-everything');
+  assert.equal(verdict, 'fail', text);
+  assert.match(text, /explained by calls: [\d.]+ KB each \([\d,]+ made alone kept [\d.]+ MB\) and abandoned sessions: [\d.]+ KB each/);
+  assert.match(text, /cleared when tried alone: .*dropped GET streams/);
+  assert.match(text, /abandoned sessions are not freed/);
+});
+
 test('recorded mix runs: behaviours that left nothing behind when tried alone are cleared by name', () => {
   const { text } = replay('mix-node-cancel-leak');
   assert.match(text, /cleared when tried alone: .*abandoned sessions/);
