@@ -247,9 +247,10 @@ export function endSession(h: Http, s: Session): void {
   if (s.ended) return;
   s.ended = true;
   h.live.delete(s);
-  // Left without DELETE: its client is gone, and with it its GET stream.
-  if (s.abandoned) s.stream?.destroy();
-  else h.flavour.end(h, s);
+  // Ended with DELETE (when the server gave an id), or left without: either way its client closes its GET
+  // stream, as a client that closes its transport does.
+  if (!s.abandoned) h.flavour.end(h, s);
+  s.stream?.destroy();
 }
 
 // ---- small things ----
