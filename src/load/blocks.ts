@@ -80,6 +80,8 @@ export interface Progress {
 export interface HammerResult {
   requests: number;
   ok: number;
+  /** Requests the client mix gave up on (cancelled, hung up on): neither answered nor failed. */
+  abandoned: number;
   durationSeconds: number;
   requestsPerSecond: number;
   latency: LatencySummary;

@@ -41,6 +41,7 @@ export async function hammer(o: HammerOptions): Promise<HammerResult> {
   return {
     requests: run.done,
     ok: run.ok,
+    abandoned: run.abandoned,
     durationSeconds: elapsed,
     requestsPerSecond: elapsed > 0 ? run.done / elapsed : 0,
     latency: run.hist.summary(),

@@ -30,7 +30,8 @@ export function fillRun(results: Results, run: HammerResult, target: Target): vo
   results.latencyMs = run.latency;
   results.errors = run.errors;
   if (results.test !== 'ratelimit') {
-    const throttling = throttlingOf(run.refusals, run.requests);
+    // Of the requests the server answered or failed: those the client mix gave up on had no say.
+    const throttling = throttlingOf(run.refusals, run.requests - run.abandoned);
     if (throttling) results.throttling = throttling;
   }
   results.tester = run.tester;
@@ -69,7 +70,7 @@ export function assign(results: Results, judged: Judged): void {
   results.reasons.push(...judged.reasons);
   const throttled = results.test !== 'ratelimit' && results.throttling && results.throttling.share > 0.5 ? results.throttling : undefined;
   // Most calls refused by a rate limiter: said as such, with how to test past it, in place of "most calls failed".
-  if (throttled) results.warnings.push(...judged.warnings.filter((w) => !w.startsWith('most calls failed')), throttlingWarning(throttled, results.requests));
+  if (throttled) results.warnings.push(...judged.warnings.filter((w) => !w.startsWith('most calls failed')), throttlingWarning(throttled, Math.round(throttled.count / throttled.share)));
   else results.warnings.push(...judged.warnings);
 }
 

@@ -46,7 +46,7 @@ export async function ratelimitTest(opts: Options, ctx: RunContext, results: Rat
     const { tally } = probe;
     const completed = tally.answered + (tally.errors.timeout?.count ?? 0) + (tally.errors.transport?.count ?? 0);
     const run: HammerResult = {
-      requests: completed, ok: tally.ok, durationSeconds: elapsed, requestsPerSecond: elapsed > 0 ? completed / elapsed : 0,
+      requests: completed, ok: tally.ok, abandoned: 0, durationSeconds: elapsed, requestsPerSecond: elapsed > 0 ? completed / elapsed : 0,
       latency: tally.latency.summary(), errors: tally.errors, errorCount: completed - tally.ok - tally.throttled, refusals: {},
       samples: [], floors: [], stopReason: ctx.signal.aborted ? 'interrupted' : exit ? 'exited' : 'decided', exit,
       tester: meter.finish(elapsed),

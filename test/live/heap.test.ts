@@ -31,6 +31,9 @@ function lineOf(name: string): number {
   return at + 1;
 }
 
+/** One polite client: what --heap names does not depend on the mix, whose phases after a FAIL take a minute. */
+const POLITE = ['--clients', 'polite'];
+
 async function heapRun(mode: string, extra: string[] = [], command: string[] = [process.execPath, SERVER], test = 'memory',
   o: { mark?: string; env?: NodeJS.ProcessEnv } = {}) {
   const mark = o.mark ?? marker();
@@ -58,7 +61,7 @@ function assertFirst(run: Awaited<ReturnType<typeof heapRun>>, name: string, fn:
 }
 
 test('heap: an array kept per call is named Array, at the function that keeps it', async () => {
-  const run = await heapRun('array');
+  const run = await heapRun('array', POLITE);
   assertFirst(run, 'Array', 'keepArray');
   assert.match(run.results.heap.growth[0].retainedBy, /^history\[\d+\]$/);
   assert.ok(run.results.heap.series.length >= 8, 'a heap-after-GC point per block');
@@ -79,7 +82,7 @@ test('heap: the cache test names a Map growing per unique key, counted in entrie
 });
 
 test('heap: a closure per call, behind a wrapper process (as npx starts servers), is named Closure', async () => {
-  const run = await heapRun('closure', [], [process.execPath, '-e', WRAPPER, SERVER]);
+  const run = await heapRun('closure', POLITE, [process.execPath, '-e', WRAPPER, SERVER]);
   assertFirst(run, 'Closure', 'keepClosure');
   assert.match(run.results.heap.growth[0].definedAt, /heap-server\.js:\d+$/);
   assert.ok(run.results.heap.pid > 0);
@@ -206,7 +209,7 @@ test('heap: the inspector tells its address to no one over HTTP nor on screen, a
       await delay(200);
     }
   })();
-  const run = await heapRun('array', ['--out', out], [process.execPath, '-e', WRAPPER, SERVER], 'memory', { mark, env: { HEAP_FIXTURE_INSPECTOR_FILE: file } });
+  const run = await heapRun('array', ['--out', out, ...POLITE], [process.execPath, '-e', WRAPPER, SERVER], 'memory', { mark, env: { HEAP_FIXTURE_INSPECTOR_FILE: file } });
   running = false;
   await asking;
   const secrets = secretsIn(file);

@@ -91,7 +91,7 @@ test('pyheap: over Streamable HTTP, behind a shell wrapper: the list\'s line', a
   const mark = marker();
   const port = await freePort();
   const wrapper = `${python} ${SERVER} list --http ${port} ${mark}; exit $?`;
-  const run = await hammer(['memory', '--heap', '--url', `http://127.0.0.1:${port}/mcp`, '--', 'sh', '-c', wrapper, mark], mark);
+  const run = await hammer(['memory', '--heap', '--url', `http://127.0.0.1:${port}/mcp`, '--clients', 'polite', '--', 'sh', '-c', wrapper, mark], mark);
   assert.equal(run.code, 1, why(run));
   assert.equal(run.results.server.transport, 'streamable-http');
   assertNamed(run, leakLine('heap_server.py', 'list'), 'echo');

@@ -30,7 +30,7 @@ test('resources and prompts: read and got by default besides the read-only tool;
 // in 30 s, so the prompts are named there.
 for (const [mode, extra] of [['resource-leak', []], ['prompt-leak', ['--prompt', 'greeting', '--prompt', 'summarize']]] as const) {
   test(`resources and prompts: FAIL for ${mode} (1 KB kept per ${mode === 'resource-leak' ? 'read' : 'get'})`, async () => {
-    const r = await run('memory', mode, [...extra]);
+    const r = await run('memory', mode, [...extra, '--clients', 'polite']);
     assert.equal(r.code, 1, `${r.results.reasons.join('; ')}\n${r.stderr}`);
     assert.match(r.results.reasons[0], /grows with every request/);
   });
