@@ -4,7 +4,7 @@
 // count of wrong ones: a false FAIL (a clean server failed), a false PASS (a leak passed), undecided. The
 // repeats are what shows that a clean server is not failed by chance; the test tiers run each case once.
 // Runs alone, one at a time: a busy machine gives fewer requests a second, so every verdict comes later.
-// Usage: verdicts.js [--runs 3] [--only <name part>]
+// Usage: verdicts.js [--runs 3] [--only <name part>]... (cases whose name has any of the parts)
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -97,14 +97,14 @@ function median(values: number[]): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, only: { type: 'string' } } });
+  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, only: { type: 'string', multiple: true } } });
   const runs = Number(values.runs);
   const out = mkdtempSync(join(tmpdir(), 'mcp-hammer-verdicts-'));
   process.stderr.write(`Time to verdict, default options, ${runs} runs each; load average at start ${loadavg()[0].toFixed(2)}\n`);
   const lines = ['| server | expected | time to verdict (median) | verdicts | stopped | req/s |', '| --- | --- | ---: | --- | --- | ---: |'];
   const wrong = { falseFail: 0, falsePass: 0, undecided: 0, runs: 0 };
   try {
-    for (const c of CASES.filter((k) => !values.only || k.name.includes(values.only))) {
+    for (const c of CASES.filter((k) => !values.only || values.only.some((part) => k.name.includes(part)))) {
       if (c.python && !existsSync(PYTHON)) {
         lines.push(`| ${c.name} | ${c.expect.toUpperCase()} | (no .venv-fixtures: node dist/test/fixtures/python/venv.js) | | | |`);
         continue;

@@ -69,7 +69,7 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
       ctx.say(`Leak found: trying each client behaviour alone (${suspects.length} of them), to see which leaves memory behind...`);
       phases = await tryEachBehaviour({
         conn: target.conn, base: opts.clients, calls, next: () => clients.deck.next(), counts: clients.counts, suspects,
-        idleSeconds: mix.idle(), leakBytesPerCall: opts.leakBytesPerRequest, deadline,
+        idleSeconds: mix.idle(), leastPerCall: budgets.bytesPerRequest, deadline,
         loop: {
           conn: target.conn, concurrency: opts.concurrency, timeoutMs: opts.timeoutMs, ...timing, ...floorHooks({ ...watchers, heap: null }, timing.blockMs, run.requests, () => false),
           sampler: treeSampler(target.server.pid), signal: ctx.signal, serverExited: target.server.exited,

@@ -48,7 +48,7 @@ const BURST_EVENTS = 1000;
 const CONTROL_CALLS = 5000;
 const BURST_SECONDS = 5;
 const MAX_BURST_SECONDS = 20;
-/** Readings at either end of a phase, whose median is the level. */
+/** The fewest floors a stretch has: enough for its scatter about a straight line. */
 const LEVEL_FLOORS = 3;
 
 export interface PhaseOptions {
@@ -61,8 +61,8 @@ export interface PhaseOptions {
   suspects: string[];
   /** How long the server holds an abandoned session before it frees it, when known. */
   idleSeconds?: number;
-  /** The leak size per request: calls alone keeping more leak. */
-  leakBytesPerCall: number;
+  /** The least growth per request ever called a leak (the budget): calls alone keeping more leak. */
+  leastPerCall: number;
   /** performance.now() by which the phases end: a behaviour whose phase would end later is not tried. */
   deadline: number;
   /** The closed loop's settings for a phase: connection, concurrency, timeouts, floors with the heap after GC. */
@@ -81,7 +81,7 @@ export async function tryEachBehaviour(o: PhaseOptions): Promise<PhaseFinding[]>
     const control = start && await stretch(o, quiet, BURST_SECONDS, (counts) => callsIn(o, counts) - start.requests >= CONTROL_CALLS);
     if (!start || !control) return findings;
     const calls = control.requests - start.requests;
-    findings.push(finding(CALLS, 'calls', calls, control.level - start.level, start, control, o.leakBytesPerCall));
+    findings.push(finding(CALLS, 'calls', calls, control.level - start.level, start, control, o.leastPerCall));
     const perCall = Math.max(0, findings[0].bytesPerEvent);
     let level = control;
     for (const name of o.suspects) {
@@ -131,11 +131,13 @@ async function stretch(o: PhaseOptions, mix: Mix, seconds: number, enough: (coun
     look: (floors) => ({ stop: floors.length >= LEVEL_FLOORS && floors.at(-1)!.seconds >= seconds && enough(floors.at(-1)!.counts ?? []) }),
   });
   if ((run.stopReason !== 'decided' && run.stopReason !== 'duration') || run.floors.length < LEVEL_FLOORS) return null;
-  const last = run.floors.slice(-LEVEL_FLOORS).map(o.bytesOf);
-  const level = median(last);
+  const values = run.floors.map(o.bytesOf);
+  // The level is the last floor; the scatter, that of the floors about a straight line (the median second
+  // difference), so that a stretch whose memory rises steadily (a leak) is not taken for a noisy one.
+  const bends = values.slice(2).map((v, k) => Math.abs(v - 2 * values[k + 1] + values[k]));
   return {
-    level,
-    scatter: Math.max(...last) - Math.min(...last),
+    level: values.at(-1)!,
+    scatter: median(bends),
     counts: run.floors.at(-1)!.counts ?? [],
     requests: callsIn(o, run.floors.at(-1)!.counts ?? []),
   };
