@@ -54,6 +54,8 @@ interface Rate {
   cpuWaitPercent?: number;
   serverCpuPercent?: number;
   peakRssBytes?: number;
+  /** mcp-hammer over HTTP: every HTTP request it sent (the calls and the initialize, DELETE and notifications around them) per call. */
+  httpPerCall?: number;
   /** mcp-hammer only: the whole run, start to exit. */
   wallSeconds?: number;
 }
@@ -128,6 +130,7 @@ function fromResults(run: ChildRun): Rate {
     serverCpuPercent: r.tester.serverCpuPercent,
     limited: r.warnings.some((w: string) => w.includes(LIMITED)),
     peakRssBytes: run.peakRssBytes,
+    ...(r.connection?.httpRequests ? { httpPerCall: r.connection.httpRequests / r.requests } : {}),
   };
 }
 
@@ -170,6 +173,8 @@ async function sideBySide(ceiling: () => Promise<Rate>, tester: () => Promise<Ra
     ceiling: medianRun(c),
     tester: medianRun(t),
     ratio: median(t.map((r, i) => r.requestsPerSecond / c[i].requestsPerSecond)),
+    /** The same counting every HTTP request, not only the calls. */
+    httpRatio: median(t.map((r, i) => (r.requestsPerSecond * (r.httpPerCall ?? 1)) / (c[i].requestsPerSecond * (c[i].httpPerCall ?? 1)))),
     limitedRuns: [t.filter((r) => r.limited).length, t.length] as [number, number],
   };
 }
@@ -200,7 +205,10 @@ const HEADER = [
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '4' }, requests: { type: 'string', default: '1000000' } },
+    options: {
+      seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '4' }, requests: { type: 'string', default: '1000000' },
+      only: { type: 'string' },
+    },
   });
   const seconds = Number(values.seconds);
   const rounds = Number(values.rounds);
@@ -211,62 +219,71 @@ async function main(): Promise<void> {
   say(HEADER[0]);
 
   const rows: Row[] = [];
-  const targets: Record<string, number> = { 'null 64': 0.8, 'sdk 16': 0.9 };
-  for (const server of SERVERS) {
-    for (const concurrency of [1, 16, 64]) {
-      const r = await sideBySide(() => ceilingStdio(server, concurrency, seconds), () => hammerStdio(server, concurrency, seconds), rounds);
-      rows.push({ transport: 'stdio', server: server.name, concurrency, ...r, target: targets[`${server.name} ${concurrency}`] });
+  let everything: Awaited<ReturnType<typeof sideBySide>> | undefined;
+  let heapLine = '';
+  const memory: string[] = [];
+  const sdk = SERVERS[1];
+  // --only mix: the client mix's line alone (a few minutes instead of half an hour).
+  if (values.only !== 'mix') {
+    const targets: Record<string, number> = { 'null 64': 0.8, 'sdk 16': 0.9 };
+    for (const server of SERVERS) {
+      for (const concurrency of [1, 16, 64]) {
+        const r = await sideBySide(() => ceilingStdio(server, concurrency, seconds), () => hammerStdio(server, concurrency, seconds), rounds);
+        rows.push({ transport: 'stdio', server: server.name, concurrency, ...r, target: targets[`${server.name} ${concurrency}`] });
+        say(tableRow(rows.at(-1)!));
+      }
+    }
+    // The 2026-07-28 wire: the envelope on every request (stdio), and the headers too (HTTP).
+    for (const concurrency of [16, 64]) {
+      const r = await sideBySide(() => ceilingStdio(NULL_MODERN, concurrency, seconds), () => hammerStdio(NULL_MODERN, concurrency, seconds), rounds);
+      rows.push({ transport: 'stdio', server: NULL_MODERN.name, concurrency, ...r, target: concurrency === 64 ? 0.8 : undefined });
       say(tableRow(rows.at(-1)!));
     }
-  }
-  // The 2026-07-28 wire: the envelope on every request (stdio), and the headers too (HTTP).
-  for (const concurrency of [16, 64]) {
-    const r = await sideBySide(() => ceilingStdio(NULL_MODERN, concurrency, seconds), () => hammerStdio(NULL_MODERN, concurrency, seconds), rounds);
-    rows.push({ transport: 'stdio', server: NULL_MODERN.name, concurrency, ...r, target: concurrency === 64 ? 0.8 : undefined });
+    everything = await sideBySide(() => ceilingStdio(EVERYTHING, 16, seconds), () => hammerStdio(EVERYTHING, 16, seconds), rounds);
+    rows.push({ transport: 'stdio', server: EVERYTHING.name, concurrency: 16, ...everything });
     say(tableRow(rows.at(-1)!));
-  }
-  const everything = await sideBySide(() => ceilingStdio(EVERYTHING, 16, seconds), () => hammerStdio(EVERYTHING, 16, seconds), rounds);
-  rows.push({ transport: 'stdio', server: EVERYTHING.name, concurrency: 16, ...everything });
-  say(tableRow(rows.at(-1)!));
-  const http = await sideBySide(() => ceilingHttp(16, seconds), () => hammerHttp(16, seconds), rounds);
-  rows.push({ transport: 'http', server: 'null', concurrency: 16, ...http, target: 0.8 });
-  say(tableRow(rows.at(-1)!));
-  const httpModern = await sideBySide(() => ceilingHttp(16, seconds, true), () => hammerHttp(16, seconds, true), rounds);
-  rows.push({ transport: 'http', server: 'null, 2026-07-28', concurrency: 16, ...httpModern, target: 0.8 });
-  say(tableRow(rows.at(-1)!));
+    const http = await sideBySide(() => ceilingHttp(16, seconds), () => hammerHttp(16, seconds), rounds);
+    rows.push({ transport: 'http', server: 'null', concurrency: 16, ...http, target: 0.8 });
+    say(tableRow(rows.at(-1)!));
+    const httpModern = await sideBySide(() => ceilingHttp(16, seconds, true), () => hammerHttp(16, seconds, true), rounds);
+    rows.push({ transport: 'http', server: 'null, 2026-07-28', concurrency: 16, ...httpModern, target: 0.8 });
+    say(tableRow(rows.at(-1)!));
 
-  // What --heap costs, in a run as users make it (the default 30 s), on the SDK server, with and without.
-  const sdk = SERVERS[1];
-  const heap = await sideBySide(() => hammerStdio(sdk, 16, 30), () => hammerStdio(sdk, 16, 30, ['--heap']), 1);
-  const heapLine = `--heap on the SDK server, 16 in flight, a 30 s run: ${n(heap.tester.requestsPerSecond)} req/s against `
-    + `${n(heap.ceiling.requestsPerSecond)} without (${heap.ratio.toFixed(2)}x while loading; the pauses for forced GCs and snapshots are left out), `
-    + `${Math.round(heap.tester.wallSeconds!)} s from start to exit against ${Math.round(heap.ceiling.wallSeconds!)} s`;
-  say(heapLine);
+    // What --heap costs, in a run as users make it (the default 30 s), on the SDK server, with and without.
+    const heap = await sideBySide(() => hammerStdio(sdk, 16, 30), () => hammerStdio(sdk, 16, 30, ['--heap']), 1);
+    heapLine = `--heap on the SDK server, 16 in flight, a 30 s run: ${n(heap.tester.requestsPerSecond)} req/s against `
+      + `${n(heap.ceiling.requestsPerSecond)} without (${heap.ratio.toFixed(2)}x while loading; the pauses for forced GCs and snapshots are left out), `
+      + `${Math.round(heap.tester.wallSeconds!)} s from start to exit against ${Math.round(heap.ceiling.wallSeconds!)} s`;
+    say(heapLine);
+
+    // The tester's own memory: a run a tenth as long, then the long one, against the null server, 64 in flight.
+    for (const count of [requests / 10, requests]) {
+      const rate = await runCli(['--requests', String(count), '--concurrency', '64', '--', process.execPath, ...SERVERS[0].args], count / 10_000);
+      memory.push(`${n(count)} requests: ${Math.round((rate.peakRssBytes ?? 0) / 1048576)} MB (${n(rate.requestsPerSecond)} req/s)`);
+      say(memory.at(-1)!);
+    }
+  }
 
   // What the client mix costs the driver: the default mix against a polite client, in turns.
   const polite = ['--clients', 'polite'];
   const mixStdio = await sideBySide(() => hammerStdio(sdk, 16, seconds, polite), () => hammerStdio(sdk, 16, seconds), rounds);
   const mixHttp = await sideBySide(() => hammerHttp(16, seconds, false, polite), () => hammerHttp(16, seconds), rounds);
-  const mixLine = `The default client mix against a polite client, 16 in flight: stdio SDK server ${n(mixStdio.tester.requestsPerSecond)} req/s against `
-    + `${n(mixStdio.ceiling.requestsPerSecond)} (${mixStdio.ratio.toFixed(2)}x); HTTP null server ${n(mixHttp.tester.requestsPerSecond)} against `
-    + `${n(mixHttp.ceiling.requestsPerSecond)} (${mixHttp.ratio.toFixed(2)}x; its short sessions' initialize and DELETE are requests the rate does not count)`;
+  const http1 = (r: Rate) => r.requestsPerSecond * (r.httpPerCall ?? 1);
+  const mixLine = `The default client mix against a polite client, 16 in flight: stdio SDK server ${n(mixStdio.tester.requestsPerSecond)} calls/s against `
+    + `${n(mixStdio.ceiling.requestsPerSecond)} (${mixStdio.ratio.toFixed(2)}x); HTTP null server ${n(mixHttp.tester.requestsPerSecond)} calls/s against `
+    + `${n(mixHttp.ceiling.requestsPerSecond)} (${mixHttp.ratio.toFixed(2)}x), and counting every HTTP request the clients send `
+    + `(${(mixHttp.tester.httpPerCall ?? 1).toFixed(2)} a call: the short sessions' initialize, notifications and DELETE, the cancellations) `
+    + `${n(http1(mixHttp.tester))} against ${n(http1(mixHttp.ceiling))} (${mixHttp.httpRatio.toFixed(2)}x); `
+    + `CPU per HTTP request ${Math.round(usPerRequest(mixHttp.tester) / (mixHttp.tester.httpPerCall ?? 1))} µs against ${Math.round(usPerRequest(mixHttp.ceiling))}`;
   say(mixLine);
-
-  // The tester's own memory: a run a tenth as long, then the long one, against the null server, 64 in flight.
-  const memory: string[] = [];
-  for (const count of [requests / 10, requests]) {
-    const rate = await runCli(['--requests', String(count), '--concurrency', '64', '--', process.execPath, ...SERVERS[0].args], count / 10_000);
-    memory.push(`${n(count)} requests: ${Math.round((rate.peakRssBytes ?? 0) / 1048576)} MB (${n(rate.requestsPerSecond)} req/s)`);
-    say(memory.at(-1)!);
-  }
 
   process.stdout.write([
     '', `Machine: ${machine}. Each row: medians of ${rounds} rounds of ${seconds} s, ceiling and mcp-hammer taking turns.`, '',
-    ...HEADER, ...rows.map(tableRow), '',
-    `Existing MCP load generators: the fastest seen drove ~${n(OTHER_GENERATORS)} calls/s on server-everything's echo at 16 in flight; `
+    ...(everything ? [...HEADER, ...rows.map(tableRow), '',
+      `Existing MCP load generators: the fastest seen drove ~${n(OTHER_GENERATORS)} calls/s on server-everything's echo at 16 in flight; `
       + `mcp-hammer ${n(everything.tester.requestsPerSecond)} (${(everything.tester.requestsPerSecond / OTHER_GENERATORS).toFixed(2)}x).`, '',
-    heapLine, '', mixLine, '',
-    `mcp-hammer's peak RSS (VmHWM of the CLI process; null server, 64 in flight; target < 150 MB at 1,000,000): ${memory.join('; ')}`, '',
+      heapLine, ''] : []), mixLine, '',
+    ...(memory.length ? [`mcp-hammer's peak RSS (VmHWM of the CLI process; null server, 64 in flight; target < 150 MB at 1,000,000): ${memory.join('; ')}`, ''] : []),
   ].join('\n'));
 }
 

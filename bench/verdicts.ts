@@ -52,6 +52,11 @@ const CASES: Case[] = [
     name: `HTTP client mix: ${mode}`, expect: mode === 'tidy' ? 'pass' : 'fail',
     args: (port) => ['memory', '--url', `http://127.0.0.1:${port}/mcp`, '--', process.execPath, fixture('http-server.js'), mode, `port=${port}`],
   })),
+  // 2026-07-28: long-lived subscriptions/listen streams, dropped and reopened, in the GET stream's place.
+  ...['listen-leak', 'clean'].map((mode): Case => ({
+    name: `2026-07-28 client mix: ${mode}`, expect: mode === 'clean' ? 'pass' : 'fail',
+    args: (port) => ['memory', '--url', `http://127.0.0.1:${port}/mcp`, '--', process.execPath, fixture('modern-server.js'), mode, 'transport=http', 'era=modern-only', `port=${port}`],
+  })),
   { name: 'stdio client mix: cancel-leak', expect: 'fail', args: () => ['memory', ...node('memory-server.js', 'cancel-leak')] },
   { name: 'stdio client mix: cancel-tidy', expect: 'pass', args: () => ['memory', ...node('memory-server.js', 'cancel-tidy')] },
   {

@@ -111,7 +111,9 @@ interface CommonResults {
   sessions?: SessionStats;
   connections?: ConnectionChurn;
   /** What the connection saw besides answers. */
-  connection?: { unknownIds: number; notifications: number; serverRequests: Record<string, number>; largestMessageBytes: number };
+  connection?: { unknownIds: number; notifications: number; serverRequests: Record<string, number>; largestMessageBytes: number;
+    /** HTTP: every HTTP request sent, the calls and everything the clients send around them. */
+    httpRequests?: number };
   /** mcp-hammer hit a bug: its stack, for the report the user is asked to file. */
   bug?: string;
 }

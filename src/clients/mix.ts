@@ -80,7 +80,7 @@ export interface ClientEvents {
   opened: number;
   abandoned: number;
   deleted: number;
-  /** GET streams opened, and dropped by a reset connection. */
+  /** Event streams (GET, subscriptions/listen, SSE) opened, and dropped by a reset connection. */
   streams: number;
   dropped: number;
   cancelled: number;

@@ -176,7 +176,7 @@ const FEW_EVENTS = 20;
 
 /**
  * "explained by abandoned sessions: 41 KB each (980 of them, 39 MB); cleared: calls to echo, cancelled
- * calls; too few to tell: 3 dropped GET streams". A factor is cleared when even its cost plus three
+ * calls; too few to tell: 3 dropped event streams". A factor is cleared when even its cost plus three
  * standard errors is under a quarter of the smallest cost named. Null when nothing is established.
  */
 export function attributionSentence(a: Attribution, formatBytes: (b: number) => string): string | null {

@@ -7,7 +7,8 @@ export function clientsLines(c: ClientsSection): string[] {
   const e = c.events;
   const parts: string[] = [];
   if (e.opened) parts.push(`${n(e.opened)} short sessions (${n(e.abandoned)} abandoned, ${n(e.deleted)} ended with DELETE)`);
-  if (e.streams || c.getStream === 'none') parts.push(c.getStream === 'none' ? 'no GET stream offered' : `${n(e.streams)} GET streams (${n(e.dropped)} dropped)`);
+  const kind = c.streamKind ?? 'GET';
+  if (e.streams || c.getStream === 'none') parts.push(c.getStream === 'none' ? `no ${kind} stream offered` : `${n(e.streams)} ${kind} streams (${n(e.dropped)} dropped)`);
   if (e.cancelled) parts.push(`${n(e.cancelled)} cancelled${c.answeredAfterCancel ? ` (${n(c.answeredAfterCancel)} answered anyway)` : ''}`);
   if (e.hungUp) parts.push(`${n(e.hungUp)} hung up on`);
   if (e.refused) parts.push(`${n(e.refused)} refused${refusedHow(c.refusals)}`);

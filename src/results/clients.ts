@@ -1,15 +1,19 @@
 // The memory test's `clients` section: the client mix the load used, what the clients did, and which call
 // or behaviour the growth came from (judge/attribute.ts).
 
+/** The event stream the client mix's clients keep open and drop (transport/streams.ts). */
+export type StreamKind = 'GET' | 'subscriptions/listen' | 'SSE';
+
 export interface ClientsSection {
   /** The mix as --clients takes it. */
   mix: string;
-  /** What the clients did over the run: short sessions opened and how they ended, GET streams, and the rest. */
+  /** What the clients did over the run: short sessions opened and how they ended, event streams, and the rest. */
   events: { opened: number; abandoned: number; deleted: number; streams: number; dropped: number; cancelled: number; hungUp: number; refused: number };
   /** Cancelled calls the server answered all the same. */
   answeredAfterCancel?: number;
-  /** Streamable HTTP (2025): whether the server offers a GET event stream. */
+  /** Whether the server offers the event stream clients keep open, and which: GET (2025), subscriptions/listen (2026-07-28), SSE. */
   getStream?: 'offered' | 'none' | 'unknown';
+  streamKind?: StreamKind;
   /** The statuses the refused requests got, by what was wrong with them, e.g. { "unknown session id": { "404": 120 } }. */
   refusals?: Record<string, Record<string, number>>;
   /**

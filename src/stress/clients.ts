@@ -12,7 +12,7 @@ import type { ClientsSection } from '../results.js';
 
 /** The client behaviours counted for attribution, in the order of a floor's counts after the calls. */
 export const BEHAVIOURS = [
-  ['abandoned', 'abandoned sessions'], ['deleted', 'sessions ended with DELETE'], ['dropped', 'dropped GET streams'],
+  ['abandoned', 'abandoned sessions'], ['deleted', 'sessions ended with DELETE'], ['dropped', 'dropped event streams'],
   ['cancelled', 'cancelled calls'], ['hungUp', 'requests hung up on'], ['refused', 'refused requests'],
 ] as const;
 
@@ -86,6 +86,7 @@ export function clientsSection(load: ClientLoad, conn: Connection, floors: Floor
     events: { ...events },
     ...(conn.stats.answeredAfterCancel ? { answeredAfterCancel: conn.stats.answeredAfterCancel } : {}),
     ...(http.getStream ? { getStream: http.getStream() } : {}),
+    ...(http.streamKind ? { streamKind: http.streamKind() } : {}),
     ...(http.refusals ? { refusals: http.refusals() } : {}),
     ...(http.reclaim ? { reclaim: roundAges(http.reclaim()) } : {}),
     ...(declaredSeconds !== undefined ? { declaredSessionTimeoutSeconds: declaredSeconds } : {}),

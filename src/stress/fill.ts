@@ -42,7 +42,8 @@ export function fillRun(results: Results, run: HammerResult, target: Target): vo
       + 'stdout is for protocol messages only, and real clients break on such lines: log to stderr');
   }
   results.warnings.push(...testerWarnings(run.tester));
-  results.connection = { unknownIds: stats.unknownIds, notifications: stats.notifications, serverRequests: stats.serverRequests, largestMessageBytes: stats.largestMessage };
+  results.connection = { unknownIds: stats.unknownIds, notifications: stats.notifications, serverRequests: stats.serverRequests, largestMessageBytes: stats.largestMessage,
+    ...(stats.httpRequests !== undefined ? { httpRequests: stats.httpRequests } : {}) };
   if (stats.sessions) results.sessions = { ...stats.sessions };
   if (stats.connections) results.connections = { ...stats.connections };
 }

@@ -50,6 +50,8 @@ export interface ConnectionStats {
   largestMessage: number;
   /** Requests answered after the client had cancelled them (the answer came anyway). */
   answeredAfterCancel?: number;
+  /** HTTP only: every HTTP request sent (calls, and the initialize, DELETE, GET and notifications around them). */
+  httpRequests?: number;
   /** HTTP only: the MCP sessions opened and ended (see http.ts), or in the 2026-07-28 era the connections. */
   sessions?: SessionStats;
   connections?: ConnectionChurn;

@@ -3,11 +3,12 @@
 // it again as clients do; short sessions are opened as the run goes and, after their calls, left without
 // DELETE or ended with it; calls are cancelled or hung up on in flight; a trickle of requests is refused
 // (an unknown session id, none, a wrong method). What the clients did is counted in `events`.
-// In 2026-07-28 there are no sessions, DELETE or GET stream: calls are cancelled by closing their stream,
-// hung up on, and refused requests carry a wrong method. Over HTTP+SSE a session is its event stream.
+// In 2026-07-28 there are no sessions, DELETE or GET stream: long-lived subscriptions/listen streams take
+// the GET stream's place (streams.ts), calls are cancelled by closing their stream, hung up on, and refused
+// requests carry a wrong method. Over HTTP+SSE a session is its event stream.
 import { notificationJson, CLOSED, type Abandon, type Done, type Outcome } from './connection.js';
-import { eventReader } from './eventstream.js';
-import { endSession, markLost, post, receive, sendRequest, settle } from './post.js';
+import { endSession, post, sendRequest } from './post.js';
+import { dropStream, openListeners, openStream, type Streams } from './streams.js';
 import type { Http, Session, Waiting } from './httpstate.js';
 import { newEvents, Varied, type Mix } from '../clients/mix.js';
 
@@ -21,13 +22,21 @@ export interface Fleet {
   /** The short session in use, the calls it has left, and the requests waiting for the next one. */
   short: Session | null;
   shortLeft: number;
-  shortOpening: boolean;
-  shortWaiting: Waiting[];
+  shortWaiting: (Waiting & { how?: Abandon })[];
+  /**
+   * Short sessions opened ahead of need, ready for calls, and how many are being opened: a call never waits
+   * for an initialize, as it would not with many clients starting on their own. How many are kept ahead
+   * grows by one whenever a call had to wait after all (a short session's calls can be spent in less than
+   * the time an initialize takes).
+   */
+  ready: Session[];
+  openingShort: number;
+  ahead: number;
   next: number;
   /** Accumulators: a behaviour happens when its share adds up to a whole (an even spread, no randomness). */
   acc: { churn: number; abandon: number; drop: number; cancel: number; hangup: number; refused: number };
-  /** Whether the server offers a GET stream: unknown until the first one is asked for. */
-  getStream: 'unknown' | 'offered' | 'none';
+  /** The event streams clients keep open (GET, or subscriptions/listen in 2026-07-28). */
+  streams: Streams;
   /** The statuses refused requests got, by what was wrong with them. */
   refusals: Record<string, Record<string, number>>;
   refusalKind: number;
@@ -60,8 +69,8 @@ const RECLAIM_MIN_AGE_MS = 1000;
 export function newFleet(h: Http, mix: Mix): Fleet {
   h.events = newEvents();
   return {
-    varied: new Varied(mix), started: false, long: [h.current], openingLong: 0, short: null, shortLeft: 0, shortOpening: false, shortWaiting: [],
-    next: 0, acc: { churn: 0, abandon: 0, drop: 0, cancel: 0, hangup: 0, refused: 0 }, getStream: 'unknown', refusals: {}, refusalKind: 0,
+    varied: new Varied(mix), started: false, long: [h.current], openingLong: 0, short: null, shortLeft: 0, shortWaiting: [], ready: [], openingShort: 0, ahead: 1,
+    next: 0, acc: { churn: 0, abandon: 0, drop: 0, cancel: 0, hangup: 0, refused: 0 }, streams: { offered: 'unknown', listeners: [] }, refusals: {}, refusalKind: 0,
     abandonedIds: [], reclaim: { probes: 0, freed: 0, held: 0 },
   };
 }
@@ -78,11 +87,12 @@ function due(acc: Fleet['acc'], key: keyof Fleet['acc'], share: number, whole = 
 export function fleetSend(h: Http, f: Fleet, method: string, paramsJson: string | undefined, done: Done): void {
   if (!f.started) {
     f.started = true;
-    openGetStream(h, f, h.current);
+    if (h.flavour.stateless) void openListeners(h, f.streams, f.varied.base.sessions);
+    else openStream(h, f.streams, h.current);
   }
   const mix = f.varied.current;
   if (due(f.acc, 'refused', mix.refused)) refuse(h, f);
-  if (due(f.acc, 'drop', mix.drop, 1000)) dropStream(h, f);
+  if (due(f.acc, 'drop', mix.drop, 1000)) dropStream(h, f.streams, h.flavour.stateless ? f.streams.listeners : f.long);
   const how: Abandon | undefined = due(f.acc, 'cancel', mix.cancel) ? 'cancel' : due(f.acc, 'hangup', mix.hangup) ? 'hangup' : undefined;
   if (f.capAt === undefined && !h.flavour.stateless && due(f.acc, 'churn', mix.churn)) return onShort(h, f, { method, paramsJson, done }, how);
   const s = longSession(h, f);
@@ -105,31 +115,53 @@ function longSession(h: Http, f: Fleet): Session | null {
   return f.long[f.next++ % f.long.length];
 }
 
-/** A call for the short session: sent on it, or queued for the next one, which is opened when needed. */
+/** Short sessions kept opened ahead at most. */
+const MAX_AHEAD = 8;
+
+/** A call for the short session: sent on it, or queued until the next one is open. */
 function onShort(h: Http, f: Fleet, w: Waiting, how: Abandon | undefined): void {
+  if (!f.short || f.shortLeft === 0 || f.short.lost) takeShort(h, f);
   const s = f.short;
-  if (s && f.shortLeft > 0 && !s.lost) {
-    f.shortLeft--;
-    sendRequest(h, s, w.method, w.paramsJson, false, w.done, how);
-    if (f.shortLeft === 0) endShort(h, f, s);
+  if (!s) {
+    if (!f.shortWaiting.length && f.ahead < MAX_AHEAD) f.ahead++;
+    f.shortWaiting.push({ ...w, how });
+    openAhead(h, f);
     return;
   }
-  f.shortWaiting.push(w);
-  if (f.shortOpening) return;
-  f.shortOpening = true;
-  void openSession(h, f, 'short').then((next) => {
-    f.shortOpening = false;
-    const waiting = f.shortWaiting;
-    f.shortWaiting = [];
-    if (!next) {
-      for (const q of waiting) q.done(CLOSED);
-      return;
-    }
+  f.shortLeft--;
+  sendRequest(h, s, w.method, w.paramsJson, false, w.done, how);
+  if (f.shortLeft === 0) endShort(h, f, s);
+}
+
+/** The next short session opened ahead becomes the one in use (none: null), and another is opened. */
+function takeShort(h: Http, f: Fleet): void {
+  f.short = null;
+  for (let s = f.ready.shift(); s; s = f.ready.shift()) {
+    if (s.lost || s.ended) continue;
     h.events!.opened++;
-    f.short = next;
+    f.short = s;
     f.shortLeft = f.varied.base.length;
-    for (const q of waiting) onShort(h, f, q, undefined);
-  });
+    break;
+  }
+  openAhead(h, f);
+}
+
+function openAhead(h: Http, f: Fleet): void {
+  while (f.ready.length + f.openingShort < f.ahead && f.capAt === undefined && !h.pending.closed()) {
+    f.openingShort++;
+    void openSession(h, f, 'short').then((s) => {
+      f.openingShort--;
+      if (s) f.ready.push(s);
+      // None to be had (a cap, the connection closing): the calls waiting for one end as closed.
+      else if (f.openingShort > 0 || f.ready.length) return;
+      const waiting = f.shortWaiting;
+      f.shortWaiting = [];
+      for (const q of waiting) {
+        if (s) onShort(h, f, q, q.how);
+        else q.done(CLOSED);
+      }
+    });
+  }
 }
 
 /** A short session's calls are spent: left without DELETE, or ended with it, once its last call is answered. */
@@ -169,33 +201,8 @@ async function openSession(h: Http, f: Fleet, kind: 'long' | 'short'): Promise<S
     return null;
   }
   post(h, s, undefined, notificationJson('notifications/initialized', undefined));
-  openGetStream(h, f, s);
+  openStream(h, f.streams, s);
   return s;
-}
-
-/** Streamable HTTP (2025): the session's GET event stream, when the server offers one (405: it does not). */
-export function openGetStream(h: Http, f: Fleet, s: Session): void {
-  if (h.flavour.sse || h.flavour.stateless || f.getStream === 'none' || s.ended || s.abandoned || h.pending.closed()) return;
-  const headers: Record<string, string> = { ...(s.post.headers as Record<string, string>), accept: 'text/event-stream' };
-  delete headers['content-type'];
-  // A connection of its own, so that dropping the stream resets that connection alone.
-  const req = h.lib.request({ ...s.post, agent: false, method: 'GET', headers }, (res) => {
-    if (res.statusCode !== 200 || !String(res.headers['content-type']).startsWith('text/event-stream')) {
-      res.resume();
-      // 409: the stream just dropped is still open on the server's side (one per session): again, later.
-      if (res.statusCode === 409 && f.getStream === 'offered') setTimeout(() => openGetStream(h, f, s), 200).unref();
-      else if (f.getStream !== 'offered') f.getStream = 'none';
-      return;
-    }
-    f.getStream = 'offered';
-    h.events!.streams++;
-    res.setEncoding('utf8');
-    res.on('data', eventReader((e) => { if (e.event === 'message') receive(h, e.data, s, 200); }));
-    res.on('error', () => {});
-  });
-  req.on('error', () => {});
-  s.stream = req;
-  req.end();
 }
 
 /**
@@ -252,27 +259,6 @@ export async function settleFleet(h: Http): Promise<void> {
   for (const req of h.lingering) req.destroy();
   h.lingering.clear();
   await Promise.race([Promise.all([...h.ending, ...h.sideways]), new Promise((r) => setTimeout(r, 200).unref())]);
-}
-
-/** Drop a long-lived session's GET stream by resetting its connection, and open it again, as a client would. */
-function dropStream(h: Http, f: Fleet): void {
-  const s = f.long.find((x) => x.stream && !x.stream.destroyed && x !== h.current) ?? f.long.find((x) => x.stream && !x.stream.destroyed);
-  if (!s || !s.stream) return;
-  h.events!.dropped++;
-  // HTTP+SSE: the session is its stream, and the calls in flight on it go with it, given up by the client.
-  if (h.flavour.sse) {
-    for (const [id, p] of h.pending.table) {
-      if (p.session !== s) continue;
-      h.pending.table.delete(id);
-      settle(h, p);
-      p.done({ kind: 'abandoned', how: 'hangup' });
-    }
-  }
-  const socket = s.stream.socket;
-  if (socket && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
-  s.stream.destroy();
-  setTimeout(() => openGetStream(h, f, s), 50).unref();
-  if (h.flavour.sse) markLost(h, s);
 }
 
 const REFUSALS = ['unknown session id', 'no session id', 'wrong method'] as const;

@@ -14,7 +14,7 @@ import {
   answerServerRequest, inFlight, newStats, notificationJson, promised, CLOSED,
   type Connection, type ConnectionOptions, type Outcome,
 } from './connection.js';
-import type { ConnectionChurn, SessionStats } from '../results.js';
+import type { ConnectionChurn, SessionStats, StreamKind } from '../results.js';
 import { CannotRun } from '../errors.js';
 import { close, endSession, post, retire, sendRequest, settle } from './post.js';
 import type { Flavour, Http, Pending, Session } from './httpstate.js';
@@ -31,8 +31,9 @@ export interface HttpOptions extends ConnectionOptions {
 export interface HttpConnection extends Connection {
   /** With the client mix: the statuses of the refused requests, by what was wrong with them. */
   refusals?(): Record<string, Record<string, number>>;
-  /** With the client mix: whether the server offers a GET event stream (2025 era). */
+  /** With the client mix: whether the server offers the event stream clients keep, and which it is (streams.ts). */
   getStream?(): 'unknown' | 'offered' | 'none';
+  streamKind?(): StreamKind;
   /** With the client mix: what asking for abandoned sessions again found, and the session cap if one was met. */
   reclaim?(): Reclaim & { capAt?: number };
   /** The first failure below MCP, as a sentence for the user (nothing listening, a 404, an HTML page). */
@@ -47,12 +48,18 @@ const MAX_SOCKETS = 256;
 /** Connects (legacy: opens the event stream); the handshake is then done over the connection as on stdio. */
 export async function connectHttp(o: HttpOptions, flavour: Flavour): Promise<HttpConnection> {
   const secure = o.url.protocol === 'https:';
-  const lib = secure ? https : http;
-  const agent = new lib.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
+  const base = secure ? https : http;
+  // Every HTTP request the clients send goes through here and is counted: the driver's true rate.
+  const lib = { ...base, request: ((...args: Parameters<typeof http.request>) => {
+    stats.httpRequests!++;
+    return base.request(...args);
+  }) as typeof http.request };
+  const agent = new base.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   const userHeaders = o.headers ?? {};
   const stateless = flavour.stateless === true;
   const sessions: SessionStats = { requestsPerSession: o.requestsPerSession, opened: 0, ended: 0, lost: 0, endRefused: 0, stateless: false };
   const stats = stateless ? newStats() : newStats(sessions);
+  stats.httpRequests = 0;
   if (stateless) stats.connections = churnBy(agent, o.requestsPerSession);
   const h = {
     url: o.url, flavour, lib, agent, userHeaders, headerNames: Object.keys(userHeaders),
@@ -61,7 +68,7 @@ export async function connectHttp(o: HttpOptions, flavour: Flavour): Promise<Htt
     onServerRequest: o.onServerRequest ?? answerServerRequest,
     stats, sessions, statusInfo: new Map(), live: new Set(), ending: new Set(),
     waiting: [], opening: null, nextId: 1, timeoutMs: o.timeoutMs, requestsPerSession: stateless ? undefined : o.requestsPerSession,
-    cancelled: new Set(), lingering: new Set(), sideways: new Set(),
+    cancelled: new Set(), initsInFlight: 0, lingering: new Set(), sideways: new Set(),
   } as Omit<Http, 'pending' | 'current'> as Http;
   let fleet: Fleet | null = null;
   h.pending = inFlight<Pending>({
@@ -100,7 +107,7 @@ export async function connectHttp(o: HttpOptions, flavour: Flavour): Promise<Htt
     notify(method, paramsJson) {
       if (!h.pending.closed()) post(h, h.current, undefined, notificationJson(method, paramsJson));
     },
-    inFlight: () => h.pending.table.size + h.waiting.length + (fleet?.shortWaiting.length ?? 0),
+    inFlight: () => h.pending.table.size - h.initsInFlight + h.waiting.length + (fleet?.shortWaiting.length ?? 0),
     mix(mix) {
       const f = newFleet(h, mix);
       fleet = f;
@@ -113,7 +120,8 @@ export async function connectHttp(o: HttpOptions, flavour: Flavour): Promise<Htt
       conn.refusals = () => f.refusals;
       conn.fixMix = (m) => f.varied.fix(m);
       conn.settle = () => settleFleet(h);
-      conn.getStream = () => f.getStream;
+      conn.getStream = () => f.streams.offered;
+      conn.streamKind = () => (flavour.sse ? 'SSE' : flavour.stateless ? 'subscriptions/listen' : 'GET');
     },
     setTimeoutMs(ms) {
       h.timeoutMs = ms;

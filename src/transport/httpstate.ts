@@ -23,6 +23,8 @@ export interface Session {
   ended: boolean;
   /** HTTP+SSE: the GET request whose answer is the session's event stream; Streamable HTTP: its GET stream. */
   stream?: http.ClientRequest;
+  /** Its event stream is open: the server has answered it (only an open one is dropped). */
+  streaming?: boolean;
   /** With a client mix: long-lived or short, and left without DELETE when it ends. */
   kind?: 'long' | 'short';
   abandoned?: boolean;
@@ -89,6 +91,8 @@ export interface Http {
   /** With a client mix: what the clients did, and the ids of cancelled calls whose answers may still come. */
   events?: ClientEvents;
   cancelled: Set<number>;
+  /** Initialize requests in flight (sessions being opened, some ahead of need): not calls, so not waited for at a block's end. */
+  initsInFlight: number;
   /** Cancelled calls' requests still open, waiting for an answer that may come; and requests besides the calls on their way. */
   lingering: Set<http.ClientRequest>;
   sideways: Set<Promise<void>>;

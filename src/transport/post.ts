@@ -24,6 +24,7 @@ export function post(h: Http, s: Session, id: number | undefined, body: string, 
 export function sendRequest(h: Http, s: Session, method: string, paramsJson: string | undefined, init: boolean, done: Done, how?: Abandon): void {
   const id = h.nextId++;
   if (!init) s.used++;
+  else h.initsInFlight++;
   s.inFlight++;
   h.pending.table.set(id, { done, sentAt: h.now(), session: s, init });
   const framed = h.flavour.frame?.(h, s, method, paramsJson);
@@ -70,6 +71,7 @@ function giveUp(h: Http, s: Session, id: number, req: http.ClientRequest, how: A
 
 export function settle(h: Http, p: Pending): void {
   p.session.inFlight--;
+  if (p.init) h.initsInFlight--;
   if (p.session.retired && p.session.inFlight === 0) endSession(h, p.session);
 }
 
@@ -99,7 +101,8 @@ function handle(h: Http, msg: Message, s: Session, status: number): void {
   const p = typeof msg.id === 'number' ? h.pending.table.get(msg.id) : undefined;
   if (!p) {
     if (typeof msg.id === 'number' && h.cancelled.delete(msg.id)) h.stats.answeredAfterCancel = (h.stats.answeredAfterCancel ?? 0) + 1;
-    else h.stats.unknownIds++;
+    // The end of a subscriptions/listen stream (streams.ts) answers a request of the clients', not a call.
+    else if (!(typeof msg.id === 'string' && msg.id.startsWith('mcp-hammer-'))) h.stats.unknownIds++;
     return;
   }
   h.pending.table.delete(msg.id as number);

@@ -45,6 +45,7 @@ function openStream(h: Http): Promise<Session> {
         return readText(res, (text) => give(new CannotRun(statusProblem(url, status, bodyText(text), { sse: true, method: 'GET', headerNames: h.headerNames }))));
       }
       if (!type.startsWith('text/event-stream')) return readText(res, () => give(new CannotRun(typeProblem(url, type, { sse: true }))));
+      s.streaming = true;
       res.setEncoding('utf8');
       res.on('data', eventReader((e) => {
         if (e.event === 'endpoint') {

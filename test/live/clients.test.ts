@@ -1,7 +1,8 @@
 // The default client mix end to end, once per transport and rule: a planted server FAILs naming the
 // behaviour that leaks, its tidy twin PASSes. Node SDK servers over Streamable HTTP (sessions freed only on
-// DELETE, and freed after an idle time), over stdio (state kept per cancelled call, and its twin), and a
-// Python SDK server that keeps every abandoned session. The attribution rules themselves, the other planted
+// DELETE, and freed after an idle time), over stdio (state kept per cancelled call, and its twin), a
+// 2026-07-28 server that keeps state per dropped subscriptions/listen stream, and a Python SDK server that
+// keeps every abandoned session. The attribution rules themselves, the other planted
 // shapes and a declared idle timeout (--session-timeout) are replayed on recorded runs in the fast tier
 // (test/unit/mix.test.ts); the bench's verdict cases run every shape live.
 import { test } from 'node:test';
@@ -53,6 +54,14 @@ test('clients: over stdio, a server keeping state per cancelled call FAILs namin
   assert.match(leak.results.reasons.join('\n'), /cancelled calls: [\d.]+ KB each/);
   assert.equal(tidy.code, 0, why(tidy));
   assert.ok(tidy.results.clients.events.cancelled > 0);
+});
+
+test('clients: in 2026-07-28, a server keeping state per dropped subscriptions/listen stream FAILs naming dropped streams', async () => {
+  const run = await overHttp((port) => [process.execPath, fixture('modern-server.js'), 'listen-leak', 'transport=http', 'era=modern-only', `port=${port}`]);
+  assert.equal(run.code, 1, why(run));
+  assert.match(run.results.reasons.join('\n'), /explained by dropped event streams: [\d.]+ KB each/);
+  assert.equal(run.results.clients.streamKind, 'subscriptions/listen');
+  assert.match(run.stderr, /subscriptions\/listen streams \([\d,]+ dropped\)/);
 });
 
 test('clients: a Python SDK server with no idle timeout, met as a 2025 session client, FAILs naming abandoned sessions', async () => {

@@ -68,7 +68,8 @@ const leaks: [string, RegExp, string][] = [
   ['mix-node-sessions-kept', /explained by abandoned sessions: \d+(\.\d)? KB each/, 'a Node SDK server that frees a session only on DELETE'],
   ['mix-python-sessions-kept', /explained by abandoned sessions: \d+(\.\d)? KB each/, 'a Python SDK server with no idle timeout'],
   ['mix-node-delete-leak', /explained by sessions ended with DELETE: \d+(\.\d)? KB each/, 'a DELETE that skips part of the cleanup'],
-  ['mix-node-stream-leak', /explained by dropped GET streams: \d+(\.\d)? KB each/, 'a listener kept per dropped GET stream'],
+  ['mix-node-stream-leak', /explained by dropped event streams: \d+(\.\d)? KB each/, 'a listener kept per dropped GET stream'],
+  ['mix-modern-listen-leak', /explained by dropped event streams: \d+(\.\d)? KB each/, 'state kept per dropped subscriptions/listen stream (2026-07-28)'],
   ['mix-node-cancel-leak', /explained by cancelled calls: \d+(\.\d)? KB each/, 'state kept per cancelled call'],
   ['mix-node-hangup-leak', /requests hung up on: \d+(\.\d)? KB each/, "cleanup hung on the response's 'finish'"],
   ['mix-node-refused-leak', /explained by refused requests: \d+(\.\d)? KB each/, 'a session allocated for a refused request'],
@@ -87,7 +88,7 @@ test('recorded mix run mix-server-everything: the reference server FAILs, its ca
   const { verdict, text } = replay('mix-server-everything');
   assert.equal(verdict, 'fail', text);
   assert.match(text, /explained by calls: [\d.]+ KB each \([\d,]+ made alone kept [\d.]+ MB\) and abandoned sessions: [\d.]+ KB each/);
-  assert.match(text, /cleared when tried alone: .*dropped GET streams/);
+  assert.match(text, /cleared when tried alone: .*dropped event streams/);
   assert.match(text, /abandoned sessions are not freed/);
 });
 
