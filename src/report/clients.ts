@@ -4,15 +4,11 @@ import type { ClientsSection } from '../results.js';
 import { count as n, formatBytes, formatDuration } from '../format.js';
 
 export function clientsLines(c: ClientsSection): string[] {
-  const e = c.events;
-  const parts: string[] = [];
-  if (e.opened) parts.push(`${n(e.opened)} short sessions (${n(e.abandoned)} abandoned, ${n(e.deleted)} ended with DELETE)`);
-  const kind = c.streamKind ?? 'GET';
-  if (e.streams || c.getStream === 'none') parts.push(c.getStream === 'none' ? `no ${kind} stream offered` : `${n(e.streams)} ${kind} streams (${n(e.dropped)} dropped)`);
-  if (e.cancelled) parts.push(`${n(e.cancelled)} cancelled${c.answeredAfterCancel ? ` (${n(c.answeredAfterCancel)} answered anyway)` : ''}`);
-  if (e.hungUp) parts.push(`${n(e.hungUp)} hung up on`);
-  if (e.refused) parts.push(`${n(e.refused)} refused${refusedHow(c.refusals)}`);
-  const lines = [`Clients: ${parts.join(', ') || 'polite'}`];
+  // A server that serves both eras: what the clients of each did, on a line each.
+  const lines = c.eras
+    ? c.eras.map(({ era, events, refusals }) => `Clients, ${era === 'legacy' ? '2025 era (sessions)' : '2026-07-28'}: ${
+      did(events, { ...c, refusals }, era === 'legacy' ? 'GET' : 'subscriptions/listen', era === 'legacy' ? c.getStream : undefined).join(', ') || 'calls only'}`)
+    : [`Clients: ${did(c.events, c, c.streamKind ?? 'GET', c.getStream).join(', ') || 'polite'}`];
   const r = c.reclaim;
   if (r?.capAt !== undefined) lines.push(`Session cap: the server refused a new session (503) with ${n(r.capAt)} open`);
   if (r?.freed) lines.push(`Abandoned sessions: freed by the server (one asked about again after ${formatDuration(r.youngestFreedSeconds ?? 0)} was gone)`);
@@ -29,6 +25,17 @@ export function clientsLines(c: ClientsSection): string[] {
     lines.push(`Cost per event (${a.evidence}): ${a.factors.map((f) => `${f.unit} ${cost(f.bytesPerEvent, f.stderr)}`).join('; ')}`);
   }
   return lines;
+}
+
+/** What clients did: their short sessions, streams, cancelled calls, hang-ups and refused requests. */
+function did(e: ClientsSection['events'], c: ClientsSection, kind: string, offered: ClientsSection['getStream']): string[] {
+  const parts: string[] = [];
+  if (e.opened) parts.push(`${n(e.opened)} short sessions (${n(e.abandoned)} abandoned, ${n(e.deleted)} ended with DELETE)`);
+  if (e.streams || offered === 'none') parts.push(offered === 'none' ? `no ${kind} stream offered` : `${n(e.streams)} ${kind} streams (${n(e.dropped)} dropped)`);
+  if (e.cancelled) parts.push(`${n(e.cancelled)} cancelled${c.answeredAfterCancel ? ` (${n(c.answeredAfterCancel)} answered anyway)` : ''}`);
+  if (e.hungUp) parts.push(`${n(e.hungUp)} hung up on`);
+  if (e.refused) parts.push(`${n(e.refused)} refused${refusedHow(c.refusals)}`);
+  return parts;
 }
 
 /** " (404 unknown session id, 400 no session id, 405 wrong method)": the status each kind mostly got. */

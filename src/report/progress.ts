@@ -62,7 +62,8 @@ export function announcement(o: { example: boolean; test: string }, results: Res
 }
 
 /** The plan of a memory or cache run: concurrency, its length, and over HTTP where and how. */
-export function loadPlan(o: { concurrency: number; requests?: number; durationSeconds?: number; maxDurationSeconds: number; sse: boolean; requestsPerSession?: number },
+export function loadPlan(o: { concurrency: number; requests?: number; durationSeconds?: number; maxDurationSeconds: number; sse: boolean; requestsPerSession?: number;
+  bothEras?: boolean; },
   results: Results): string[] {
   const set = [o.requests && `${o.requests.toLocaleString('en-US')} requests`, o.durationSeconds && `${o.durationSeconds} s`].filter(Boolean).join(' or ');
   const limit = set || `until decided (at most ${formatDuration(o.maxDurationSeconds)})`;
@@ -70,7 +71,9 @@ export function loadPlan(o: { concurrency: number; requests?: number; durationSe
   if (results.server.url) {
     const every = o.requestsPerSession?.toLocaleString('en-US');
     // 2026-07-28 has no sessions: churn is a new HTTP connection every n requests.
-    const churn = results.server.era === 'modern'
+    const churn = o.bothEras
+      ? ': 2026-07-28 clients and 2025-era session clients, half the calls each'
+      : results.server.era === 'modern'
       ? every ? `, no sessions (2026-07-28): a new connection every ${every} requests` : ', no sessions (2026-07-28)'
       : every ? `, a new session every ${every} requests` : ', one session';
     plan.push(`over ${o.sse ? 'HTTP+SSE' : 'Streamable HTTP'} at ${results.server.url}${churn}`);

@@ -14,6 +14,11 @@ export interface ClientsSection {
   /** Whether the server offers the event stream clients keep open, and which: GET (2025), subscriptions/listen (2026-07-28), SSE. */
   getStream?: 'offered' | 'none' | 'unknown';
   streamKind?: StreamKind;
+  /**
+   * A server that serves both eras: the calls split between 2025-era session clients (legacy, with GET
+   * streams) and 2026-07-28 ones (modern, with subscriptions/listen streams), and what each did.
+   */
+  eras?: { era: 'legacy' | 'modern'; events: ClientsSection['events']; refusals: NonNullable<ClientsSection['refusals']> }[];
   /** The statuses the refused requests got, by what was wrong with them, e.g. { "unknown session id": { "404": 120 } }. */
   refusals?: Record<string, Record<string, number>>;
   /**

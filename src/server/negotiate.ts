@@ -113,7 +113,15 @@ export interface HttpWays<C extends Connection> {
   end(conn: C): Promise<void>;
 }
 
-export async function negotiateHttp<C extends Connection>(ways: HttpWays<C>, o: { protocol?: string; sse: boolean }): Promise<Negotiated & { conn: C }> {
+/** The notice of a 2026-07-28 run on a server that also serves 2025-era clients, when that path went untested. */
+export const LEGACY_UNTESTED = 'the server also serves 2025-era clients (it answered initialize); that path was not tested: --protocol 2025-11-25 tests it';
+
+/**
+ * alsoLegacy: the server also serves 2025-era clients with sessions; it opens such a connection, its
+ * handshake done (the memory test's client mix puts session clients beside the 2026-07-28 ones).
+ */
+export async function negotiateHttp<C extends Connection>(ways: HttpWays<C>, o: { protocol?: string; sse: boolean }):
+  Promise<Negotiated & { conn: C; alsoLegacy?: () => Promise<C> }> {
   const pinned = o.protocol;
   if (o.sse || (pinned && eraOf(pinned) === 'legacy')) {
     const conn = await ways.legacy();
@@ -127,8 +135,15 @@ export async function negotiateHttp<C extends Connection>(ways: HttpWays<C>, o: 
   const probe = await discover(modern);
   if (probe.kind === 'modern') {
     const info = await belowMcp(ways, modern, () => modernInfo(modern, probe.revision, probe.result));
-    const notices = (await servesLegacy(ways)) ? ['the server also serves 2025-era clients (it answered initialize); that path was not tested: --protocol 2025-11-25 tests it'] : [];
-    return { conn: modern, info, notices };
+    const legacy = await servesLegacy(ways);
+    const notices = legacy ? [LEGACY_UNTESTED] : [];
+    if (legacy !== 'sessions') return { conn: modern, info, notices };
+    const alsoLegacy = async () => {
+      const conn = await ways.legacy();
+      await belowMcp(ways, conn, () => legacyOrSay(conn, undefined, undefined));
+      return conn;
+    };
+    return { conn: modern, info, notices, alsoLegacy };
   }
   const problem = ways.problem(modern);
   await ways.end(modern);
@@ -157,11 +172,13 @@ async function answersDiscover<C extends Connection>(ways: HttpWays<C>): Promise
   }
 }
 
-async function servesLegacy<C extends Connection>(ways: HttpWays<C>): Promise<boolean> {
+/** Whether the server serves 2025-era clients too, and whether with sessions (an Mcp-Session-Id) or each request alone. */
+async function servesLegacy<C extends Connection>(ways: HttpWays<C>): Promise<false | 'sessions' | 'stateless'> {
   const conn = await ways.legacy();
   try {
     const outcome = await conn.request('initialize', initializeParams());
-    return outcome.kind === 'answer' && !outcome.message.error && typeof outcome.message.result?.protocolVersion === 'string';
+    if (outcome.kind !== 'answer' || outcome.message.error || typeof outcome.message.result?.protocolVersion !== 'string') return false;
+    return conn.stats.sessions?.stateless ? 'stateless' : 'sessions';
   } finally {
     await ways.end(conn); // DELETE, if it handed out a session
   }

@@ -18,6 +18,8 @@ export interface Target {
   remote?: RemoteDescription;
   /** What the user should know about how the era was chosen (a restart, a fallback, an untested path). */
   notices: string[];
+  /** Over HTTP, a 2026-07-28 run on a server that also serves 2025-era session clients: a connection of that era. */
+  alsoLegacy?: () => Promise<Connection>;
 }
 
 export interface OpenOptions extends SpawnOptions, Partial<RemoteOptions> {

@@ -76,6 +76,8 @@ export interface RemoteTarget {
   info: ServerInfo;
   remote: RemoteDescription;
   notices: string[];
+  /** The server serves 2025-era session clients too (a 2026-07-28 run): a connection of that era, ended with the server. */
+  alsoLegacy?: () => Promise<HttpConnection>;
 }
 
 /**
@@ -149,11 +151,20 @@ export async function openRemote(command: string, args: string[],
     c.setTimeoutMs(o.timeoutMs);
     // Ending the server ends the session first: DELETE (or closing the stream) lets a clean server free it.
     const stopProcess = server.stop;
+    const others: HttpConnection[] = [];
     server.stop = async (graceMs) => {
-      await c.end();
+      await Promise.all([c, ...others].map((x) => x.end()));
       await stopProcess(graceMs);
     };
-    return { server, conn: c, info: negotiated.info, remote, notices: negotiated.notices };
+    const legacyWay = negotiated.alsoLegacy;
+    const alsoLegacy = legacyWay && (async () => {
+      const l = await legacyWay();
+      made.delete(l);
+      l.setTimeoutMs(o.timeoutMs);
+      others.push(l);
+      return l;
+    });
+    return { server, conn: c, info: negotiated.info, remote, notices: negotiated.notices, ...(alsoLegacy ? { alsoLegacy } : {}) };
   } catch (err) {
     over = true;
     for (const c of made) c.close();

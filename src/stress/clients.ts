@@ -3,6 +3,9 @@
 // the growth attributed to the calls and behaviours (judge/attribute.ts), written into `clients`.
 import type { Connection } from '../transport/connection.js';
 import type { HttpConnection } from '../transport/http.js';
+import { bothEras, type BothEras } from '../transport/botheras.js';
+import { LEGACY_UNTESTED } from '../server/negotiate.js';
+import type { Target } from '../server/open.js';
 import type { Floor } from '../load/closedloop.js';
 import { Deck } from '../requests/deck.js';
 import { callName, type Call } from '../requests/calls.js';
@@ -22,6 +25,19 @@ export interface ClientLoad {
   /** For HammerOptions: what the load did so far, and the next block's proportions. */
   counts: () => number[];
   nextBlock: () => void;
+}
+
+/**
+ * A 2026-07-28 run on a server that serves 2025-era session clients too: with a client mix, half the calls
+ * come from session clients of that era (transport/botheras.ts), as while clients move over; the warning
+ * that the 2025 path went untested goes. True when it did.
+ */
+export async function withLegacyClients(target: Target, opts: { clients: Mix }, warnings: string[]): Promise<boolean> {
+  if (!target.alsoLegacy || describeMix(opts.clients) === describeMix(POLITE)) return false;
+  target.conn = bothEras(target.conn as HttpConnection, (await target.alsoLegacy()) as HttpConnection);
+  const untested = warnings.indexOf(LEGACY_UNTESTED);
+  if (untested >= 0) warnings.splice(untested, 1);
+  return true;
 }
 
 /** Turn the mix on (a polite mix changes nothing but the deck), and deal the calls from a deck. */
@@ -87,6 +103,7 @@ export function clientsSection(load: ClientLoad, conn: Connection, floors: Floor
     ...(conn.stats.answeredAfterCancel ? { answeredAfterCancel: conn.stats.answeredAfterCancel } : {}),
     ...(http.getStream ? { getStream: http.getStream() } : {}),
     ...(http.streamKind ? { streamKind: http.streamKind() } : {}),
+    ...('eras' in http ? { eras: (http as BothEras).eras() } : {}),
     ...(http.refusals ? { refusals: http.refusals() } : {}),
     ...(http.reclaim ? { reclaim: roundAges(http.reclaim()) } : {}),
     ...(declaredSeconds !== undefined ? { declaredSessionTimeoutSeconds: declaredSeconds } : {}),

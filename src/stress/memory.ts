@@ -16,7 +16,7 @@ import { blockTiming, leakTarget, memoryBudgets, runLength } from './length.js';
 import { looker, withHandleLook } from './look.js';
 import { handleCounter } from './handles.js';
 import { floorHooks, heapAfterLoad, runWithServer } from './lifecycle.js';
-import { clientLoad, clientsSection } from './clients.js';
+import { clientLoad, clientsSection, withLegacyClients } from './clients.js';
 import { MixJudge } from './mixjudge.js';
 import { tryEachBehaviour, type PhaseFinding } from './phases.js';
 
@@ -25,7 +25,8 @@ export async function memoryTest(opts: Options, ctx: RunContext, results: Memory
     const { live, heap } = watchers;
     const calls = await chooseLoad(target, opts, results.warnings);
     results.calls = calls.map(callRecord);
-    ctx.announce(results, loadPlan(opts, results));
+    const bothEras = await withLegacyClients(target, opts, results.warnings);
+    ctx.announce(results, loadPlan({ ...opts, bothEras }, results));
     const progress = ctx.progress('memory');
     const length = runLength(opts);
     const leak = leakTarget(opts);

@@ -64,11 +64,16 @@ test('clients: in 2026-07-28, a server keeping state per dropped subscriptions/l
   assert.match(run.stderr, /subscriptions\/listen streams \([\d,]+ dropped\)/);
 });
 
-test('clients: a Python SDK server with no idle timeout, met as a 2025 session client, FAILs naming abandoned sessions', async () => {
-  const run = await overHttp(python('kept'), ['--protocol', '2025-11-25']);
+test('clients: a Python SDK server with no idle timeout, which serves both eras, meets 2025-era session clients beside 2026-07-28 ones and FAILs naming abandoned sessions', async () => {
+  const run = await overHttp(python('kept'));
   assert.equal(run.code, 1, why(run));
   assert.match(run.results.reasons.join('\n'), /explained by abandoned sessions: [\d.]+ KB each/);
   assert.equal(run.results.server.runtime, 'cpython');
+  assert.equal(run.results.server.era, 'modern');
+  const [legacy, modern] = run.results.clients.eras;
+  assert.ok(legacy.era === 'legacy' && legacy.events.abandoned > 0 && modern.era === 'modern' && modern.events.opened === 0, JSON.stringify(run.results.clients.eras));
+  assert.ok(!run.results.warnings.some((w: string) => /2025-era clients .* not tested/.test(w)), run.results.warnings.join('\n'));
+  assert.match(run.stderr, /Clients, 2025 era \(sessions\): .*Clients, 2026-07-28: /s);
 });
 
 test('clients: --clients polite makes one session and nothing else', async () => {

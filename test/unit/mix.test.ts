@@ -67,6 +67,7 @@ function replay(name: string) {
 const leaks: [string, RegExp, string][] = [
   ['mix-node-sessions-kept', /explained by abandoned sessions: \d+(\.\d)? KB each/, 'a Node SDK server that frees a session only on DELETE'],
   ['mix-python-sessions-kept', /explained by abandoned sessions: \d+(\.\d)? KB each/, 'a Python SDK server with no idle timeout'],
+  ['mix-python-both-eras', /explained by abandoned sessions: \d+(\.\d)? KB each/, 'the same, default options: 2025-era session clients beside 2026-07-28 ones'],
   ['mix-node-delete-leak', /explained by sessions ended with DELETE: \d+(\.\d)? KB each/, 'a DELETE that skips part of the cleanup'],
   ['mix-node-stream-leak', /explained by dropped event streams: \d+(\.\d)? KB each/, 'a listener kept per dropped GET stream'],
   ['mix-modern-listen-leak', /explained by dropped event streams: \d+(\.\d)? KB each/, 'state kept per dropped subscriptions/listen stream (2026-07-28)'],
