@@ -200,6 +200,10 @@ async function openSession(h: Http, f: Fleet, kind: 'long' | 'short'): Promise<S
     endSession(h, s);
     return null;
   }
+  // On the next turn, once the initialize's socket is back in the agent's pool (see deleteSession), and
+  // before any call on the session.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (h.pending.closed()) return null;
   post(h, s, undefined, notificationJson('notifications/initialized', undefined));
   openStream(h, f.streams, s);
   return s;

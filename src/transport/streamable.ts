@@ -30,16 +30,22 @@ export function connectStreamable(o: HttpOptions): Promise<HttpConnection> {
 function deleteSession(h: Http, s: Session): void {
   if (!s.id || !s.opened || s.lost) return; // stateless, never opened, or already ended by the server
   const done = new Promise<void>((resolve) => {
-    const req = h.lib.request({ ...s.post, method: 'DELETE' }, (res) => {
-      res.resume();
-      const status = res.statusCode ?? 0;
-      // 404: the server had already forgotten it, which is what ending asks for.
-      if ((status >= 200 && status < 300) || status === 404) h.sessions.ended++;
-      else h.sessions.endRefused++;
-      resolve();
+    // Sent on the next turn: a session often ends as its last answer is read, whose socket goes back to the
+    // agent's pool only then; sent at once, the DELETE would take a socket of its own, and with the client
+    // mix's churn the pool would grow with every session.
+    setImmediate(() => {
+      if (h.pending.closed()) return resolve();
+      const req = h.lib.request({ ...s.post, method: 'DELETE' }, (res) => {
+        res.resume();
+        const status = res.statusCode ?? 0;
+        // 404: the server had already forgotten it, which is what ending asks for.
+        if ((status >= 200 && status < 300) || status === 404) h.sessions.ended++;
+        else h.sessions.endRefused++;
+        resolve();
+      });
+      req.on('error', () => resolve());
+      req.end();
     });
-    req.on('error', () => resolve());
-    req.end();
   });
   h.ending.add(done);
   done.then(() => h.ending.delete(done));
