@@ -260,7 +260,7 @@ function sideways(h: Http, req: { once(e: 'close', f: () => void): unknown }): v
  * DELETEs and the other requests on their way waited for, 200 ms at most.
  */
 export async function settleFleet(h: Http): Promise<void> {
-  for (const req of h.lingering) req.destroy();
+  for (const req of h.lingering.values()) req.destroy();
   h.lingering.clear();
   await Promise.race([Promise.all([...h.ending, ...h.sideways]), new Promise((r) => setTimeout(r, 200).unref())]);
 }

@@ -68,7 +68,7 @@ export async function connectHttp(o: HttpOptions, flavour: Flavour): Promise<Htt
     onServerRequest: o.onServerRequest ?? answerServerRequest,
     stats, sessions, statusInfo: new Map(), live: new Set(), ending: new Set(),
     waiting: [], opening: null, nextId: 1, timeoutMs: o.timeoutMs, requestsPerSession: stateless ? undefined : o.requestsPerSession,
-    cancelled: new Set(), initsInFlight: 0, lingering: new Set(), sideways: new Set(),
+    cancelled: new Set(), initsInFlight: 0, lingering: new Map(), sideways: new Set(),
   } as Omit<Http, 'pending' | 'current'> as Http;
   let fleet: Fleet | null = null;
   h.pending = inFlight<Pending>({

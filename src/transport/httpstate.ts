@@ -93,8 +93,8 @@ export interface Http {
   cancelled: Set<number>;
   /** Initialize requests in flight (sessions being opened, some ahead of need): not calls, so not waited for at a block's end. */
   initsInFlight: number;
-  /** Cancelled calls' requests still open, waiting for an answer that may come; and requests besides the calls on their way. */
-  lingering: Set<http.ClientRequest>;
+  /** Cancelled calls' requests still open, by id, waiting for an answer that may come; and requests besides the calls on their way. */
+  lingering: Map<number, http.ClientRequest>;
   sideways: Set<Promise<void>>;
   nextId: number;
   timeoutMs: number;

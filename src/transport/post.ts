@@ -53,11 +53,15 @@ function giveUp(h: Http, s: Session, id: number, req: http.ClientRequest, how: A
     events.cancelled++;
     post(h, s, undefined, notificationJson('notifications/cancelled', `{"requestId":${id},"reason":"mcp-hammer: the client cancelled the call"}`));
     h.cancelled.add(id);
-    h.lingering.add(req);
+    h.lingering.set(id, req);
+    // Let go of the request as soon as it closes (answered, the usual case), not after the grace: requests
+    // held for a second, hundreds a second, cost the driver a sixth of its rate in garbage collection. The
+    // timer holds the id alone; an answer on the event stream (HTTP+SSE) is counted for the whole grace.
+    req.once('close', () => h.lingering.delete(id));
     setTimeout(() => {
       h.cancelled.delete(id);
-      h.lingering.delete(req);
-      req.destroy();
+      h.lingering.get(id)?.destroy();
+      h.lingering.delete(id);
     }, CANCELLED_GRACE_MS).unref();
   } else {
     if (how === 'cancel') events.cancelled++;
