@@ -19,6 +19,11 @@ import { freePort, runNode, startListening, stop, type ChildRun } from './childr
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const LIMITED = 'limited by the tester'; // the words of the tester's warning about itself (src/load/testerload.ts)
+/**
+ * The rows set mcp-hammer as a polite client (one session, nothing given up on) next to the ceilings, which
+ * are polite clients too; what the client mix costs has a line of its own, the default mix against polite.
+ */
+const POLITE = ['--clients', 'polite'];
 /** Each side's rate is counted from this far into its run (the ceilings do the same on their own). */
 const WARM_UP_MS = 1000;
 
@@ -228,24 +233,24 @@ async function main(): Promise<void> {
     const targets: Record<string, number> = { 'null 64': 0.8, 'sdk 16': 0.9 };
     for (const server of SERVERS) {
       for (const concurrency of [1, 16, 64]) {
-        const r = await sideBySide(() => ceilingStdio(server, concurrency, seconds), () => hammerStdio(server, concurrency, seconds), rounds);
+        const r = await sideBySide(() => ceilingStdio(server, concurrency, seconds), () => hammerStdio(server, concurrency, seconds, POLITE), rounds);
         rows.push({ transport: 'stdio', server: server.name, concurrency, ...r, target: targets[`${server.name} ${concurrency}`] });
         say(tableRow(rows.at(-1)!));
       }
     }
     // The 2026-07-28 wire: the envelope on every request (stdio), and the headers too (HTTP).
     for (const concurrency of [16, 64]) {
-      const r = await sideBySide(() => ceilingStdio(NULL_MODERN, concurrency, seconds), () => hammerStdio(NULL_MODERN, concurrency, seconds), rounds);
+      const r = await sideBySide(() => ceilingStdio(NULL_MODERN, concurrency, seconds), () => hammerStdio(NULL_MODERN, concurrency, seconds, POLITE), rounds);
       rows.push({ transport: 'stdio', server: NULL_MODERN.name, concurrency, ...r, target: concurrency === 64 ? 0.8 : undefined });
       say(tableRow(rows.at(-1)!));
     }
-    everything = await sideBySide(() => ceilingStdio(EVERYTHING, 16, seconds), () => hammerStdio(EVERYTHING, 16, seconds), rounds);
+    everything = await sideBySide(() => ceilingStdio(EVERYTHING, 16, seconds), () => hammerStdio(EVERYTHING, 16, seconds, POLITE), rounds);
     rows.push({ transport: 'stdio', server: EVERYTHING.name, concurrency: 16, ...everything });
     say(tableRow(rows.at(-1)!));
-    const http = await sideBySide(() => ceilingHttp(16, seconds), () => hammerHttp(16, seconds), rounds);
+    const http = await sideBySide(() => ceilingHttp(16, seconds), () => hammerHttp(16, seconds, false, POLITE), rounds);
     rows.push({ transport: 'http', server: 'null', concurrency: 16, ...http, target: 0.8 });
     say(tableRow(rows.at(-1)!));
-    const httpModern = await sideBySide(() => ceilingHttp(16, seconds, true), () => hammerHttp(16, seconds, true), rounds);
+    const httpModern = await sideBySide(() => ceilingHttp(16, seconds, true), () => hammerHttp(16, seconds, true, POLITE), rounds);
     rows.push({ transport: 'http', server: 'null, 2026-07-28', concurrency: 16, ...httpModern, target: 0.8 });
     say(tableRow(rows.at(-1)!));
 
@@ -265,9 +270,8 @@ async function main(): Promise<void> {
   }
 
   // What the client mix costs the driver: the default mix against a polite client, in turns.
-  const polite = ['--clients', 'polite'];
-  const mixStdio = await sideBySide(() => hammerStdio(sdk, 16, seconds, polite), () => hammerStdio(sdk, 16, seconds), rounds);
-  const mixHttp = await sideBySide(() => hammerHttp(16, seconds, false, polite), () => hammerHttp(16, seconds), rounds);
+  const mixStdio = await sideBySide(() => hammerStdio(sdk, 16, seconds, POLITE), () => hammerStdio(sdk, 16, seconds), rounds);
+  const mixHttp = await sideBySide(() => hammerHttp(16, seconds, false, POLITE), () => hammerHttp(16, seconds), rounds);
   const http1 = (r: Rate) => r.requestsPerSecond * (r.httpPerCall ?? 1);
   const mixLine = `The default client mix against a polite client, 16 in flight: stdio SDK server ${n(mixStdio.tester.requestsPerSecond)} calls/s against `
     + `${n(mixStdio.ceiling.requestsPerSecond)} (${mixStdio.ratio.toFixed(2)}x); HTTP null server ${n(mixHttp.tester.requestsPerSecond)} calls/s against `

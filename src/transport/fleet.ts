@@ -101,9 +101,12 @@ export function fleetSend(h: Http, f: Fleet, method: string, paramsJson: string 
   sendRequest(h, s, method, paramsJson, false, done, how);
 }
 
+const gone = (s: Session) => s.lost || s.ended;
+
 /** The next long-lived session, round robin; one more is opened while there are fewer than the mix asks. */
 function longSession(h: Http, f: Fleet): Session | null {
-  f.long = f.long.filter((s) => !s.lost && !s.ended);
+  // The list is cleaned only when round robin comes to a session that is gone, not on every call.
+  if (f.long.length && gone(f.long[f.next % f.long.length])) f.long = f.long.filter((s) => !gone(s));
   if (!h.flavour.stateless && f.long.length + f.openingLong < f.varied.base.sessions) {
     f.openingLong++;
     void openSession(h, f, 'long').then((s) => {

@@ -50,9 +50,10 @@ export async function connectHttp(o: HttpOptions, flavour: Flavour): Promise<Htt
   const secure = o.url.protocol === 'https:';
   const base = secure ? https : http;
   // Every HTTP request the clients send goes through here and is counted: the driver's true rate.
-  const lib = { ...base, request: ((...args: Parameters<typeof http.request>) => {
+  // Every request here passes options and at most a callback (no URL string): two arguments, no rest array.
+  const lib = { ...base, request: ((options: http.RequestOptions, callback?: (res: http.IncomingMessage) => void) => {
     stats.httpRequests!++;
-    return base.request(...args);
+    return base.request(options, callback);
   }) as typeof http.request };
   const agent = new base.Agent({ keepAlive: true, maxSockets: MAX_SOCKETS });
   const userHeaders = o.headers ?? {};
